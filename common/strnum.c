@@ -37,7 +37,7 @@ int parse_long(long *out, const char *s, long min, long max)
 			return -1;
 		*out = -(long)v;
 	} else {
-		if (v > (uint64_t)max)
+		if (v > (uint64_t)max || (min > 0 && v < (uint64_t)min))
 			return -1;
 		*out = (long)v;
 	}
