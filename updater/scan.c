@@ -1,0 +1,919 @@
+#include "updater/scan.h"
+
+#include <dirent.h>
+#include <jansson.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common/alloc.h"
+#include "common/fileio.h"
+#include "common/log.h"
+#include "updater/yamledit.h"
+#include "common/banned.h"
+
+/* Item YAMLs larger than this are refused rather than read (the largest real ones are ~1 MB). */
+#define ITEM_MAX_BYTES (16u << 20)
+
+static const char *const status_names[STATUS__COUNT] = {
+    "pending",  "bumped",  "up-to-date",  "opted-out",     "not-opted-in", "not-allowed",
+    "no-image", "skipped", "unparseable", "verify-failed", "error",
+};
+
+const char *item_status_name(enum item_status s)
+{
+	return status_names[s];
+}
+
+const char *item_kind_name(enum item_kind k)
+{
+	return k == ITEM_INTEGRATION ? "integration" : "script";
+}
+
+const char *opt_in_name(enum opt_in o)
+{
+	static const char *const names[] = {"default", "opted-out", "opted-in", "not-opted-in",
+	                                    "misplaced-flag"};
+	return names[o];
+}
+
+/* --- paths and globs --- */
+
+int path_glob_match(const char *p, const char *s)
+{
+	for (; *p; p++, s++) {
+		if (p[0] == '*' && p[1] == '*') {
+			/* '**' matches any run of characters, slashes included; "**\/" also none.
+			 */
+			p += 2;
+			if (*p == '/')
+				p++;
+			for (;; s++) {
+				if (path_glob_match(p, s))
+					return 1;
+				if (!*s)
+					return 0;
+			}
+		}
+		if (*p == '*') {
+			for (;; s++) {
+				if (path_glob_match(p + 1, s))
+					return 1;
+				if (!*s || *s == '/')
+					return 0;
+			}
+		}
+		if (!*s || (*p != '?' && *p != *s) || (*p == '?' && *s == '/'))
+			return 0;
+	}
+	return !*s;
+}
+
+/* Whether `pattern` can match some path below the directory `dir` (which ends in '/'). */
+static int glob_may_match_under(const char *pattern, const char *dir)
+{
+	char pseg[256], dseg[256];
+
+	while (*dir) {
+		const char *pe = strchr(pattern, '/'), *de = strchr(dir, '/');
+		size_t pl, dl;
+		if (!pe)
+			return strstr(pattern, "**") != NULL; /* the last segment names files */
+		pl = (size_t)(pe - pattern);
+		dl = (size_t)(de - dir);
+		if (pl >= sizeof(pseg) || dl >= sizeof(dseg))
+			return 1; /* too long to reason about: do not prune */
+		memcpy(pseg, pattern, pl);
+		pseg[pl] = '\0';
+		if (strstr(pseg, "**"))
+			return 1;
+		memcpy(dseg, dir, dl);
+		dseg[dl] = '\0';
+		if (!path_glob_match(pseg, dseg))
+			return 0;
+		pattern = pe + 1;
+		dir = de + 1;
+	}
+	return 1;
+}
+
+static int match_any(const struct strlist *globs, const char *path, const char **which)
+{
+	size_t i;
+	for (i = 0; globs && i < globs->nr; i++)
+		if (path_glob_match(globs->v[i], path)) {
+			if (which)
+				*which = globs->v[i];
+			return 1;
+		}
+	return 0;
+}
+
+int pack_shard(const char *pack, int n)
+{
+	unsigned long h = 2166136261u;
+	for (; *pack; pack++)
+		h = ((h ^ (unsigned char)*pack) * 16777619u) & 0xffffffffu;
+	return (int)(h % (unsigned long)n) + 1;
+}
+
+int image_ref_split(char **repo, char **tag, const char *ref)
+{
+	const char *slash = strrchr(ref, '/'), *colon, *at;
+	size_t n;
+
+	*repo = *tag = NULL;
+	if (!*ref)
+		return -1;
+	at = strchr(ref, '@'); /* digest references keep their digest out of the repository */
+	colon = strrchr(slash ? slash : ref, ':');
+	n = colon ? (size_t)(colon - ref) : at ? (size_t)(at - ref) : strlen(ref);
+	if (at && (size_t)(at - ref) < n)
+		n = (size_t)(at - ref);
+	if (!n)
+		return -1;
+	*repo = xstrndup(ref, n);
+	if (colon) {
+		size_t tl = at && at > colon ? (size_t)(at - colon - 1) : strlen(colon + 1);
+		*tag = xstrndup(colon + 1, tl);
+	}
+	return 0;
+}
+
+/* --- the facts the locator found, config-independent and cacheable by blob id --- */
+
+struct located {
+	int refused;
+	char *reason;
+	int integration;
+	char *image; /* the dockerimage at the place this kind keeps it */
+	int image_in_script;
+	char *flag; /* autoUpdateDockerImage at the top level, as text */
+	int flag_quoted;
+	char *flag_script; /* ... under script: */
+	int flag_script_quoted;
+	char *d45;
+	struct strlist alt;
+	char *fromversion;
+	char *deprecated;
+	char *name, *display, *type;
+};
+
+static void located_release(struct located *l)
+{
+	free(l->reason);
+	free(l->image);
+	free(l->flag);
+	free(l->flag_script);
+	free(l->d45);
+	strlist_clear(&l->alt);
+	free(l->fromversion);
+	free(l->deprecated);
+	free(l->name);
+	free(l->display);
+	free(l->type);
+	memset(l, 0, sizeof(*l));
+}
+
+static char *scalar_dup(const struct yaml_value *v)
+{
+	return v->kind == YV_SCALAR && v->text ? xstrdup(v->text) : NULL;
+}
+
+static void locate(struct located *l, const char *data, size_t len)
+{
+	struct yaml_doc doc;
+	const struct yaml_value *src;
+	const struct yaml_value *top, *scr;
+	size_t i;
+
+	memset(l, 0, sizeof(*l));
+	yaml_doc_parse(&doc, data, len);
+	top = doc.top;
+	scr = doc.script;
+	if (doc.refused) {
+		l->refused = 1;
+		l->reason = xstrdup(doc.reason);
+	}
+	l->integration =
+	    top[YK_CONFIGURATION].kind != YV_ABSENT || top[YK_SCRIPT].kind == YV_MAPPING;
+	src = l->integration ? scr : top;
+	l->image_in_script = l->integration;
+	l->image = scalar_dup(&src[YK_DOCKERIMAGE]);
+	l->d45 = scalar_dup(&src[YK_DOCKERIMAGE45]);
+	for (i = 0; i < src[YK_ALT_DOCKERIMAGES].nr_items; i++)
+		strlist_push(&l->alt, src[YK_ALT_DOCKERIMAGES].items[i]);
+	l->type = scalar_dup(&src[YK_TYPE]);
+	l->flag = scalar_dup(&top[YK_AUTOUPDATE]);
+	l->flag_quoted =
+	    top[YK_AUTOUPDATE].style == YS_SINGLE || top[YK_AUTOUPDATE].style == YS_DOUBLE;
+	l->flag_script = scalar_dup(&scr[YK_AUTOUPDATE]);
+	l->flag_script_quoted =
+	    scr[YK_AUTOUPDATE].style == YS_SINGLE || scr[YK_AUTOUPDATE].style == YS_DOUBLE;
+	l->fromversion = scalar_dup(&top[YK_FROMVERSION]);
+	l->deprecated = scalar_dup(&top[YK_DEPRECATED]);
+	l->name = scalar_dup(&top[YK_NAME]);
+	l->display = scalar_dup(&top[YK_DISPLAY]);
+	yaml_doc_release(&doc);
+}
+
+/* --- the locator cache: blob id -> located, one JSON file per repository --- */
+
+static json_t *str_or_null(const char *s)
+{
+	return s ? json_string(s) : json_null();
+}
+
+static char *json_dup(json_t *obj, const char *key)
+{
+	const char *s = json_string_value(json_object_get(obj, key));
+	return s ? xstrdup(s) : NULL;
+}
+
+static json_t *located_to_json(const struct located *l)
+{
+	json_t *o = json_object(), *alt = json_array();
+	size_t i;
+
+	for (i = 0; i < l->alt.nr; i++)
+		json_array_append_new(alt, json_string(l->alt.v[i]));
+	json_object_set_new(o, "refused", json_boolean(l->refused));
+	json_object_set_new(o, "reason", str_or_null(l->reason));
+	json_object_set_new(o, "integration", json_boolean(l->integration));
+	json_object_set_new(o, "image", str_or_null(l->image));
+	json_object_set_new(o, "flag", str_or_null(l->flag));
+	json_object_set_new(o, "flag_quoted", json_boolean(l->flag_quoted));
+	json_object_set_new(o, "flag_script", str_or_null(l->flag_script));
+	json_object_set_new(o, "flag_script_quoted", json_boolean(l->flag_script_quoted));
+	json_object_set_new(o, "d45", str_or_null(l->d45));
+	json_object_set_new(o, "alt", alt);
+	json_object_set_new(o, "fromversion", str_or_null(l->fromversion));
+	json_object_set_new(o, "deprecated", str_or_null(l->deprecated));
+	json_object_set_new(o, "name", str_or_null(l->name));
+	json_object_set_new(o, "display", str_or_null(l->display));
+	json_object_set_new(o, "type", str_or_null(l->type));
+	return o;
+}
+
+static int located_from_json(struct located *l, json_t *o)
+{
+	json_t *alt = json_object_get(o, "alt"), *v;
+	size_t i;
+
+	memset(l, 0, sizeof(*l));
+	if (!json_is_object(o) || !json_is_array(alt) ||
+	    !json_is_boolean(json_object_get(o, "refused")))
+		return -1;
+	l->refused = json_is_true(json_object_get(o, "refused"));
+	l->reason = json_dup(o, "reason");
+	l->integration = json_is_true(json_object_get(o, "integration"));
+	l->image_in_script = l->integration;
+	l->image = json_dup(o, "image");
+	l->flag = json_dup(o, "flag");
+	l->flag_quoted = json_is_true(json_object_get(o, "flag_quoted"));
+	l->flag_script = json_dup(o, "flag_script");
+	l->flag_script_quoted = json_is_true(json_object_get(o, "flag_script_quoted"));
+	l->d45 = json_dup(o, "d45");
+	json_array_foreach(alt, i, v)
+	{
+		if (json_is_string(v))
+			strlist_push(&l->alt, json_string_value(v));
+	}
+	l->fromversion = json_dup(o, "fromversion");
+	l->deprecated = json_dup(o, "deprecated");
+	l->name = json_dup(o, "name");
+	l->display = json_dup(o, "display");
+	l->type = json_dup(o, "type");
+	return 0;
+}
+
+#define LOCATOR_CACHE_VERSION 1
+
+static char *locator_cache_path(const char *dir)
+{
+	char *cache = cache_dir_path(), *abs = realpath(dir, NULL), *path;
+	unsigned long h = 2166136261u;
+	const char *p;
+
+	for (p = abs ? abs : dir; *p; p++)
+		h = ((h ^ (unsigned char)*p) * 16777619u) & 0xffffffffu;
+	path = xasprintf("%s/scan/locator-%08lx.json", cache, h);
+	free(abs);
+	free(cache);
+	return path;
+}
+
+static json_t *locator_cache_load(const char *path)
+{
+	json_error_t jerr;
+	json_t *root = json_load_file(path, 0, &jerr), *entries;
+
+	if (!root)
+		return json_object(); /* absent on a first run: no warning */
+	entries = json_object_get(root, "entries");
+	if (json_integer_value(json_object_get(root, "version")) != LOCATOR_CACHE_VERSION ||
+	    !json_is_object(entries)) {
+		log_warn("ignoring the scan cache '%s': not a cache file of this version", path);
+		json_decref(root);
+		return json_object();
+	}
+	json_incref(entries);
+	json_decref(root);
+	return entries;
+}
+
+static void locator_cache_save(const char *path, json_t *entries)
+{
+	struct db_err err = DB_ERR_INIT;
+	json_t *root = json_object();
+	char *text, *dir = xstrdup(path), *slash = strrchr(dir, '/');
+
+	*slash = '\0';
+	json_object_set_new(root, "version", json_integer(LOCATOR_CACHE_VERSION));
+	json_object_set(root, "entries", entries);
+	text = json_dumps(root, JSON_COMPACT);
+	if (text && (mkdir_p(dir, 1, &err) || file_write_atomic(path, text, strlen(text), &err)))
+		log_warn("scan cache not written: %s", err.msg);
+	free(text);
+	free(dir);
+	json_decref(root);
+}
+
+/* --- collecting the candidate files --- */
+
+struct candidate {
+	char *path;
+	git_oid blob;
+	struct located loc;
+	int have;
+};
+
+struct collector {
+	struct candidate *v;
+	size_t nr, alloc;
+	const struct config *cfg;
+};
+
+static void collect(struct collector *c, const char *path, const git_oid *blob)
+{
+	if (!match_any(&c->cfg->include, path, NULL))
+		return;
+	ALLOC_GROW(c->v, c->nr + 1, c->alloc);
+	memset(&c->v[c->nr], 0, sizeof(c->v[0]));
+	c->v[c->nr].path = xstrdup(path);
+	if (blob)
+		git_oid_cpy(&c->v[c->nr].blob, blob);
+	c->nr++;
+}
+
+static int walk_cb(const char *root, const git_tree_entry *entry, void *payload)
+{
+	struct collector *c = payload;
+	const char *name = git_tree_entry_name(entry);
+	size_t rl = strlen(root), nl = strlen(name);
+	char path[4096];
+
+	if (rl + nl + 1 > sizeof(path))
+		return 1; /* absurdly deep: skip the subtree */
+	memcpy(path, root, rl);
+	memcpy(path + rl, name, nl + 1);
+	if (git_tree_entry_type(entry) == GIT_OBJECT_TREE) {
+		/* Skip the trees no include pattern can reach (playbooks, test data, docs...). */
+		size_t i;
+		path[rl + nl] = '/';
+		path[rl + nl + 1] = '\0';
+		for (i = 0; i < c->cfg->include.nr; i++)
+			if (glob_may_match_under(c->cfg->include.v[i], path))
+				return 0;
+		return 1;
+	}
+	if (git_tree_entry_type(entry) == GIT_OBJECT_BLOB && nl > 4 &&
+	    (!strcmp(name + nl - 4, ".yml") || !strcmp(name + nl - 5, ".yaml")))
+		collect(c, path, git_tree_entry_id(entry));
+	return 0;
+}
+
+static int walk_dir(struct collector *c, const char *top, struct buf *rel, struct db_err *err)
+{
+	struct buf full = BUF_INIT;
+	DIR *d;
+	struct dirent *de;
+	int ret = 0;
+
+	buf_addf(&full, "%s/%s", top, rel->ptr);
+	d = opendir(full.ptr);
+	if (!d) {
+		ret = db_err_set(err, DB_ERROR, "'%s': cannot read the directory", full.ptr);
+		goto out;
+	}
+	while ((de = readdir(d))) {
+		size_t mark = rel->len, nl = strlen(de->d_name);
+		struct stat st;
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, "..") ||
+		    !strcmp(de->d_name, ".git"))
+			continue;
+		buf_adds(rel, de->d_name);
+		buf_reset(&full);
+		buf_addf(&full, "%s/%s", top, rel->ptr);
+		if (lstat(full.ptr, &st) == 0) {
+			if (S_ISDIR(st.st_mode)) {
+				buf_addch(rel, '/');
+				ret = walk_dir(c, top, rel, err);
+			} else if (S_ISREG(st.st_mode) && nl > 4 &&
+			           (!strcmp(de->d_name + nl - 4, ".yml") ||
+			            !strcmp(de->d_name + nl - 5, ".yaml"))) {
+				collect(c, rel->ptr, NULL);
+			}
+		}
+		buf_setlen(rel, mark);
+		if (ret)
+			break;
+	}
+	closedir(d);
+out:
+	buf_release(&full);
+	return ret;
+}
+
+static int cmp_candidate(const void *a, const void *b)
+{
+	return strcmp(((const struct candidate *)a)->path, ((const struct candidate *)b)->path);
+}
+
+/* --- reading and locating, in parallel --- */
+
+struct work {
+	struct candidate *v;
+	size_t nr;
+	size_t next;
+	pthread_mutex_t lock;
+	const struct scan_opts *opts;
+	int failed;
+	struct db_err err;
+};
+
+static int read_source(struct buf *out, const struct scan_opts *opts, const char *path,
+                       const git_oid *blob_id, struct db_err *err)
+{
+	if (opts->worktree) {
+		struct buf full = BUF_INIT;
+		int ret;
+		buf_addf(&full, "%s/%s", opts->dir, path);
+		ret = file_read(out, full.ptr, ITEM_MAX_BYTES, err);
+		buf_release(&full);
+		return ret;
+	} else {
+		git_blob *blob;
+		if (git_blob_lookup(&blob, opts->repo, blob_id) < 0) {
+			const git_error *e = git_error_last();
+			return db_err_set(err, DB_ERROR, "'%s': cannot read the blob: %s", path,
+			                  e ? e->message : "unknown error");
+		}
+		if ((size_t)git_blob_rawsize(blob) > ITEM_MAX_BYTES) {
+			git_blob_free(blob);
+			return db_err_set(err, DB_ETOOBIG, "'%s': larger than %u bytes", path,
+			                  ITEM_MAX_BYTES);
+		}
+		buf_add(out, git_blob_rawcontent(blob), (size_t)git_blob_rawsize(blob));
+		git_blob_free(blob);
+		return 0;
+	}
+}
+
+static void *locate_worker(void *arg)
+{
+	struct work *w = arg;
+	struct buf data = BUF_INIT;
+
+	for (;;) {
+		struct candidate *c;
+		struct db_err err = DB_ERR_INIT;
+		size_t i;
+
+		pthread_mutex_lock(&w->lock);
+		while (w->next < w->nr && w->v[w->next].have)
+			w->next++;
+		i = w->next++;
+		pthread_mutex_unlock(&w->lock);
+		if (i >= w->nr)
+			break;
+		c = &w->v[i];
+		buf_reset(&data);
+		if (read_source(&data, w->opts, c->path, &c->blob, &err) < 0) {
+			memset(&c->loc, 0, sizeof(c->loc));
+			c->loc.refused = 1;
+			c->loc.reason = xstrdup(err.msg);
+		} else {
+			locate(&c->loc, data.ptr, data.len);
+			if (w->opts->worktree)
+				git_odb_hash(&c->blob, data.ptr, data.len, GIT_OBJECT_BLOB);
+		}
+		c->have = 2; /* located now, not from the cache */
+	}
+	buf_release(&data);
+	return NULL;
+}
+
+static int locate_all(struct candidate *v, size_t nr, const struct scan_opts *opts)
+{
+	struct work w;
+	pthread_t threads[8];
+	long ncpu = 2;
+	int i, nthreads;
+
+	memset(&w, 0, sizeof(w));
+	w.v = v;
+	w.nr = nr;
+	w.opts = opts;
+	pthread_mutex_init(&w.lock, NULL);
+#ifdef _SC_NPROCESSORS_ONLN
+	ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+#endif
+	nthreads = ncpu < 1 ? 1 : ncpu > 8 ? 8 : (int)ncpu;
+	for (i = 1; i < nthreads; i++)
+		if (pthread_create(&threads[i], NULL, locate_worker, &w))
+			break;
+	nthreads = i;
+	locate_worker(&w);
+	for (i = 1; i < nthreads; i++)
+		pthread_join(threads[i], NULL);
+	pthread_mutex_destroy(&w.lock);
+	return 0;
+}
+
+/* --- pack metadata --- */
+
+struct pack_info {
+	char *name;
+	int hidden;
+};
+
+static int pack_hidden(struct pack_info **packs, size_t *nr, size_t *alloc,
+                       const struct scan_opts *opts, const char *pack)
+{
+	struct buf path = BUF_INIT, data = BUF_INIT;
+	struct db_err err = DB_ERR_INIT;
+	size_t i;
+	int hidden = 0;
+
+	for (i = 0; i < *nr; i++)
+		if (!strcmp((*packs)[i].name, pack))
+			return (*packs)[i].hidden;
+	buf_addf(&path, "Packs/%s/pack_metadata.json", pack);
+	if (opts->worktree) {
+		struct buf full = BUF_INIT;
+		buf_addf(&full, "%s/%s", opts->dir, path.ptr);
+		file_read(&data, full.ptr, 1 << 20, &err);
+		buf_release(&full);
+	} else {
+		git_commit *commit = NULL;
+		git_tree *tree = NULL;
+		git_tree_entry *entry = NULL;
+		git_blob *blob = NULL;
+		if (!git_commit_lookup(&commit, opts->repo, opts->commit) &&
+		    !git_commit_tree(&tree, commit) &&
+		    !git_tree_entry_bypath(&entry, tree, path.ptr) &&
+		    !git_blob_lookup(&blob, opts->repo, git_tree_entry_id(entry)))
+			buf_add(&data, git_blob_rawcontent(blob), (size_t)git_blob_rawsize(blob));
+		git_blob_free(blob);
+		git_tree_entry_free(entry);
+		git_tree_free(tree);
+		git_commit_free(commit);
+	}
+	if (data.len) {
+		json_t *meta = json_loadb(data.ptr, data.len, 0, NULL);
+		hidden = json_is_true(json_object_get(meta, "hidden"));
+		json_decref(meta);
+	}
+	ALLOC_GROW(*packs, *nr + 1, *alloc);
+	(*packs)[*nr].name = xstrdup(pack);
+	(*packs)[(*nr)++].hidden = hidden;
+	buf_release(&path);
+	buf_release(&data);
+	return hidden;
+}
+
+/* --- classification (SPEC §1) --- */
+
+/* PyYAML's YAML 1.1 booleans, which the content tooling reads. */
+static int yaml11_bool(const char *s)
+{
+	static const char *const t[] = {"true", "True", "TRUE", "yes", "Yes",
+	                                "YES",  "on",   "On",   "ON"};
+	static const char *const f[] = {"false", "False", "FALSE", "no", "No",
+	                                "NO",    "off",   "Off",   "OFF"};
+	size_t i;
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		if (!strcmp(s, t[i]))
+			return 1;
+		if (!strcmp(s, f[i]))
+			return 0;
+	}
+	return -1;
+}
+
+static void warn_item(struct item *it, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void warn_item(struct item *it, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	strlist_push(&it->warnings, msg);
+	log_warn("'%s': %s", it->path, msg);
+}
+
+static int read_flag(struct item *it, const char *text, int quoted)
+{
+	int b = yaml11_bool(text);
+	if (b < 0) {
+		warn_item(it, "autoUpdateDockerImage '%s' is not a boolean; ignored", text);
+		return -1;
+	}
+	if (quoted)
+		warn_item(it, "autoUpdateDockerImage is the quoted string '%s'; read as a boolean",
+		          text);
+	return b;
+}
+
+static int namespace_allowed(const struct config *cfg, const char *repo)
+{
+	const char *slash = strchr(repo, '/');
+	struct buf ns = BUF_INIT;
+	int ok;
+
+	if (!slash)
+		return 0;
+	buf_add(&ns, repo, (size_t)(slash - repo));
+	ok = strlist_has(&cfg->allowed_namespaces, ns.ptr);
+	buf_release(&ns);
+	return ok;
+}
+
+static void set_status(struct item *it, enum item_status s, const char *reason)
+{
+	it->status = s;
+	free(it->reason);
+	it->reason = reason ? xstrdup(reason) : NULL;
+}
+
+static char *pack_of(const char *path)
+{
+	const char *end;
+	if (strncmp(path, "Packs/", 6))
+		return NULL;
+	end = strchr(path + 6, '/');
+	return end ? xstrndup(path + 6, (size_t)(end - path - 6)) : NULL;
+}
+
+static char *name_from_path(const char *path)
+{
+	const char *base = strrchr(path, '/');
+	const char *dot;
+	base = base ? base + 1 : path;
+	dot = strrchr(base, '.');
+	return xstrndup(base, dot ? (size_t)(dot - base) : strlen(base));
+}
+
+static void classify(struct item *it, const struct located *l, const struct config *cfg,
+                     const struct scan_opts *opts)
+{
+	const char *which = NULL;
+	int dflt;
+
+	it->kind = l->integration ? ITEM_INTEGRATION : ITEM_SCRIPT;
+	it->name = l->name ? xstrdup(l->name) : name_from_path(it->path);
+	it->display = l->display ? xstrdup(l->display) : NULL;
+	it->image_ref = l->image ? xstrdup(l->image) : NULL;
+	it->image_in_script = l->image_in_script;
+	it->dockerimage45 = l->d45 ? xstrdup(l->d45) : NULL;
+	for (size_t i = 0; i < l->alt.nr; i++)
+		strlist_push(&it->alt_images, l->alt.v[i]);
+	it->fromversion = l->fromversion ? xstrdup(l->fromversion) : NULL;
+	it->script_type = l->type ? xstrdup(l->type) : NULL;
+	it->deprecated = l->deprecated && yaml11_bool(l->deprecated) == 1;
+	it->flag = -1;
+	if (it->image_ref && image_ref_split(&it->image, &it->tag, it->image_ref) < 0) {
+		it->image = NULL;
+		it->tag = NULL;
+	}
+
+	if (l->refused) {
+		set_status(it, STATUS_UNPARSEABLE, l->reason);
+		return;
+	}
+
+	if (l->flag) {
+		it->flag = read_flag(it, l->flag, l->flag_quoted);
+		if (l->flag_script)
+			warn_item(it,
+			          "autoUpdateDockerImage is also under script: ('%s'); the "
+			          "top-level value wins",
+			          l->flag_script);
+	} else if (l->flag_script) {
+		it->flag = read_flag(it, l->flag_script, l->flag_script_quoted);
+		warn_item(it,
+		          "autoUpdateDockerImage '%s' is under script: instead of the top level; "
+		          "honoured",
+		          l->flag_script);
+	}
+	dflt = it->image && strlist_has(&cfg->images, it->image);
+	if (l->flag_script && !l->flag)
+		it->opt_in = OPT_MISPLACED;
+	else if (it->flag == 0)
+		it->opt_in = OPT_OUT;
+	else if (it->flag == 1)
+		it->opt_in = dflt ? OPT_DEFAULT : OPT_IN;
+	else
+		it->opt_in = dflt ? OPT_DEFAULT : OPT_NOT_IN;
+
+	if (opts->exclude && match_any(opts->exclude, it->path, &which)) {
+		char reason[300];
+		snprintf(reason, sizeof(reason), "excluded by '%s'", which);
+		set_status(it, STATUS_SKIPPED, reason);
+	} else if (match_any(&cfg->exclude, it->path, &which)) {
+		char reason[300];
+		snprintf(reason, sizeof(reason), "excluded by '%s'", which);
+		set_status(it, STATUS_SKIPPED, reason);
+	} else if (opts->only && opts->only->nr && !match_any(opts->only, it->path, NULL)) {
+		set_status(it, STATUS_SKIPPED, "not matched by --only");
+	} else if (opts->shard_n > 0 &&
+	           pack_shard(it->pack ? it->pack : it->path, opts->shard_n) != opts->shard_k) {
+		set_status(it, STATUS_SKIPPED, "another shard");
+	} else if (it->deprecated && cfg->skip_deprecated) {
+		set_status(it, STATUS_SKIPPED, "deprecated");
+	} else if (it->hidden_pack && cfg->skip_hidden_packs) {
+		set_status(it, STATUS_SKIPPED, "hidden pack");
+	} else if (!it->image_ref || (it->script_type && !strcmp(it->script_type, "javascript"))) {
+		set_status(it, STATUS_NO_IMAGE, NULL);
+	} else if (!it->image) {
+		set_status(it, STATUS_UNPARSEABLE, "dockerimage is not an image reference");
+	} else if (it->flag == 0) {
+		set_status(it, STATUS_OPTED_OUT, NULL);
+	} else if (!namespace_allowed(cfg, it->image)) {
+		set_status(it, STATUS_NOT_ALLOWED, NULL);
+	} else if (!dflt && it->flag != 1) {
+		set_status(it, STATUS_NOT_OPTED_IN, NULL);
+	} else {
+		set_status(it, STATUS_PENDING, NULL);
+	}
+}
+
+/* --- the scan --- */
+
+void scan_init(struct scan *s)
+{
+	memset(s, 0, sizeof(*s));
+}
+
+static void item_release(struct item *it)
+{
+	free(it->path);
+	free(it->pack);
+	free(it->name);
+	free(it->display);
+	free(it->image_ref);
+	free(it->image);
+	free(it->tag);
+	free(it->dockerimage45);
+	strlist_clear(&it->alt_images);
+	free(it->fromversion);
+	free(it->script_type);
+	free(it->reason);
+	strlist_clear(&it->warnings);
+	free(it->target);
+	free(it->verify_detail);
+}
+
+void scan_release(struct scan *s)
+{
+	size_t i;
+	for (i = 0; i < s->nr; i++)
+		item_release(&s->items[i]);
+	free(s->items);
+	scan_init(s);
+}
+
+static int collect_from_git(struct collector *c, const struct scan_opts *opts, struct db_err *err)
+{
+	git_commit *commit = NULL;
+	git_tree *tree = NULL;
+	int ret = 0;
+
+	if (git_commit_lookup(&commit, opts->repo, opts->commit) < 0 ||
+	    git_commit_tree(&tree, commit) < 0) {
+		const git_error *e = git_error_last();
+		ret = db_err_set(err, DB_ENOTFOUND, "cannot read the tree of commit '%s': %s",
+		                 git_oid_tostr_s(opts->commit), e ? e->message : "unknown error");
+		goto out;
+	}
+	if (git_tree_walk(tree, GIT_TREEWALK_PRE, walk_cb, c) < 0) {
+		const git_error *e = git_error_last();
+		ret = db_err_set(err, DB_ERROR, "cannot walk the tree of '%s': %s",
+		                 git_oid_tostr_s(opts->commit), e ? e->message : "unknown error");
+	}
+out:
+	git_tree_free(tree);
+	git_commit_free(commit);
+	return ret;
+}
+
+int scan_run(struct scan *s, const struct scan_opts *opts, const struct config *cfg,
+             struct db_err *err)
+{
+	struct collector c = {NULL, 0, 0, cfg};
+	struct pack_info *packs = NULL;
+	size_t npacks = 0, apacks = 0, i;
+	json_t *cache = NULL;
+	char *cache_path = NULL;
+	int ret, dirty = 0;
+
+	if (opts->worktree) {
+		struct buf rel = BUF_INIT;
+		ret = walk_dir(&c, opts->dir, &rel, err);
+		buf_release(&rel);
+	} else {
+		ret = collect_from_git(&c, opts, err);
+	}
+	if (ret)
+		goto out;
+	qsort(c.v, c.nr, sizeof(c.v[0]), cmp_candidate);
+
+	/* Blob ids are known up front in git mode, so cached entries skip reading entirely. */
+	if (!opts->no_cache) {
+		cache_path = locator_cache_path(opts->dir);
+		cache = locator_cache_load(cache_path);
+	}
+	if (cache && !opts->worktree) {
+		for (i = 0; i < c.nr; i++) {
+			json_t *e = json_object_get(cache, git_oid_tostr_s(&c.v[i].blob));
+			if (e && !located_from_json(&c.v[i].loc, e)) {
+				c.v[i].have = 1;
+				s->cache_hits++;
+			} else if (e) {
+				located_release(&c.v[i].loc);
+			}
+		}
+	}
+	locate_all(c.v, c.nr, opts);
+
+	for (i = 0; i < c.nr; i++) {
+		struct item *it;
+		ALLOC_GROW(s->items, s->nr + 1, s->alloc);
+		it = &s->items[s->nr++];
+		memset(it, 0, sizeof(*it));
+		it->path = c.v[i].path;
+		c.v[i].path = NULL;
+		git_oid_cpy(&it->blob, &c.v[i].blob);
+		it->pack = pack_of(it->path);
+		if (it->pack)
+			it->hidden_pack = pack_hidden(&packs, &npacks, &apacks, opts, it->pack);
+		classify(it, &c.v[i].loc, cfg, opts);
+		if (c.v[i].have == 2) {
+			s->files_read++;
+			if (cache && !opts->worktree) {
+				json_object_set_new(cache, git_oid_tostr_s(&it->blob),
+				                    located_to_json(&c.v[i].loc));
+				dirty = 1;
+			}
+		}
+		located_release(&c.v[i].loc);
+	}
+	if (cache && dirty) {
+		/* Keep only what this tree uses, so the file does not grow without bound. */
+		json_t *keep = json_object();
+		for (i = 0; i < s->nr; i++) {
+			const char *k = git_oid_tostr_s(&s->items[i].blob);
+			json_t *e = json_object_get(cache, k);
+			if (e)
+				json_object_set(keep, k, e);
+		}
+		locator_cache_save(cache_path, keep);
+		json_decref(keep);
+	}
+out:
+	for (i = 0; i < c.nr; i++) {
+		free(c.v[i].path);
+		located_release(&c.v[i].loc);
+	}
+	free(c.v);
+	for (i = 0; i < npacks; i++)
+		free(packs[i].name);
+	free(packs);
+	json_decref(cache);
+	free(cache_path);
+	return ret;
+}
+
+int scan_read_item(struct buf *out, const struct scan_opts *opts, const struct item *it,
+                   struct db_err *err)
+{
+	return read_source(out, opts, it->path, &it->blob, err);
+}
