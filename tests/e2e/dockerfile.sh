@@ -1,0 +1,59 @@
+# docker/Dockerfile parses, and its build stage's commands (after the source is copied in)
+# build and install a working dockerbump with its man page. No container engine is needed.
+. "$(dirname "$0")/lib.bash"
+
+df="$DOCKERBUMP_SOURCE_DIR/docker/Dockerfile"
+python3 - "$df" >"$T/build-cmds" <<'PY' || fail "Dockerfile does not parse"
+import json, shlex, sys
+known = {"FROM", "RUN", "COPY", "ADD", "WORKDIR", "ENV", "ARG", "USER", "ENTRYPOINT", "CMD",
+         "LABEL", "EXPOSE", "VOLUME", "HEALTHCHECK", "SHELL", "STOPSIGNAL", "ONBUILD"}
+lines, cur = [], ""
+for n, raw in enumerate(open(sys.argv[1]), 1):
+    s = raw.rstrip("\n")
+    if not cur and (not s.strip() or s.lstrip().startswith("#")):
+        continue
+    if s.endswith("\\"):
+        cur += s[:-1] + " "
+        continue
+    lines.append(cur + s); cur = ""
+if cur: sys.exit("a continuation runs off the end of the file")
+stages, stage, build_runs, copied = [], None, [], False
+for ins in lines:
+    word, _, rest = ins.strip().partition(" ")
+    if word.upper() not in known: sys.exit(f"unknown instruction {word!r}")
+    if word != word.upper(): sys.exit(f"instruction {word!r} is not upper case")
+    if word == "FROM":
+        parts = rest.split()
+        stage = parts[2] if len(parts) >= 3 and parts[1].upper() == "AS" else None
+        stages.append(stage); copied = False
+        continue
+    if not stages: sys.exit(f"{word} before FROM")
+    if word in ("ENTRYPOINT", "CMD") and rest.strip().startswith("["):
+        json.loads(rest)
+    if word == "COPY":
+        for a in shlex.split(rest):
+            if a.startswith("--from=") and a[7:] not in stages:
+                sys.exit(f"COPY --from={a[7:]} names no earlier stage")
+        if stage == "build" and rest.split() == [".", "."]:
+            copied = True
+    if word == "RUN" and stage == "build" and copied:
+        build_runs.append(rest.strip())
+if "build" not in stages: sys.exit("no build stage")
+if len(stages) < 2: sys.exit("no runtime stage")
+if not build_runs: sys.exit("the build stage runs nothing after copying the source")
+print("\n".join(build_runs))
+PY
+
+# Run those commands in a clean copy of the tracked sources, installing under $T/opt.
+mkdir -p "$T/src"
+(cd "$DOCKERBUMP_SOURCE_DIR" && git ls-files -z | xargs -0 cp --parents -t "$T/src")
+while IFS= read -r cmd; do
+	cmd=${cmd//\/opt\/dockerbump/$T/opt}
+	echo "+ $cmd" >&2
+	(cd "$T/src" && bash -euc "$cmd") >"$T/build.log" 2>&1 || { tail -30 "$T/build.log" >&2; fail "build stage command failed: $cmd"; }
+done <"$T/build-cmds"
+
+[ -x "$T/opt/bin/dockerbump" ] || fail "the build stage installed no dockerbump"
+"$T/opt/bin/dockerbump" --version | grep -q '^dockerbump ' || fail "installed dockerbump does not run"
+[ -f "$T/opt/share/man/man1/dockerbump.1" ] || fail "the man page is not installed"
+echo "dockerfile: ok"
