@@ -147,6 +147,7 @@ struct gitrepo_commit {
 	char *ref; /* "refs/heads/<branch>" */
 	enum gitrepo_outcome outcome;
 	int base_moved; /* GITREPO_REBUILT: the old branch commit was not on the base */
+	git_oid base;   /* the parent of the commit */
 	git_oid id;     /* the branch's commit after the update (zero: NO_CHANGE) */
 	git_oid tree;   /* its tree (zero unless written or compared) */
 	git_oid old;    /* the branch's value when the commit was built */
