@@ -1,7 +1,8 @@
 /*
- * Helpers for the git tests: a scratch directory per test, shell commands run with the git
- * command line to build fixtures and check results, and a libgit2 set up so that no
- * configuration of the machine (the user's ~/.gitconfig, /etc/gitconfig) leaks in.
+ * Helpers for the git tests: a scratch directory per test holding a small content repository
+ * (opened, with its HEAD as the base), shell commands run with the git command line to build
+ * fixtures and check results, and a libgit2 set up so that no configuration of the machine
+ * (the user's ~/.gitconfig, /etc/gitconfig) leaks in.
  *
  * The shell is used here, in tests only, because fixtures read best as the git commands a
  * person would type; the product itself never runs a shell.
@@ -22,10 +23,14 @@
 
 #include "common/alloc.h"
 #include "common/buf.h"
+#include "updater/gitrepo.h"
 
 struct gittest {
-	char *dir;  /* the scratch directory */
-	char *home; /* $HOME for git commands: empty, so no user config applies */
+	char *dir;                /* the scratch directory */
+	char *home;               /* $HOME for git commands: empty, so no user config applies */
+	char *content;            /* the content repository's work tree, DIR/content */
+	struct gitrepo *repo;     /* opened */
+	struct gitrepo_base base; /* its HEAD */
 };
 
 static inline void gittest_vcmd(struct buf *out, int *status, const char *fmt, va_list ap)
@@ -99,44 +104,6 @@ static inline char *gittest_out(const char *fmt, ...)
 }
 
 /*
- * Creates the scratch directory and points git (command line and libgit2) at an empty home,
- * so that only the configuration a test writes applies.
- */
-static inline void gittest_init(struct gittest *t)
-{
-	const char *tmp = getenv("TMPDIR");
-	char *tmpl = xasprintf("%s/dbgit-XXXXXX", tmp && *tmp ? tmp : "/tmp");
-
-	if (!mkdtemp(tmpl))
-		abort();
-	t->dir = tmpl;
-	t->home = xasprintf("%s/home", t->dir);
-	gittest_sh("mkdir -p '%s'", t->home);
-	setenv("HOME", t->home, 1);
-	setenv("XDG_CONFIG_HOME", t->home, 1);
-	setenv("GIT_CONFIG_NOSYSTEM", "1", 1);
-	setenv("GIT_AUTHOR_NAME", "Fixture", 1);
-	setenv("GIT_AUTHOR_EMAIL", "fixture@example.com", 1);
-	setenv("GIT_COMMITTER_NAME", "Fixture", 1);
-	setenv("GIT_COMMITTER_EMAIL", "fixture@example.com", 1);
-	unsetenv("GIT_DIR");
-	unsetenv("DOCKERBUMP_GIT_TOKEN");
-	git_libgit2_init();
-	git_libgit2_opts(GIT_OPT_SET_SEARCH_PATH, GIT_CONFIG_LEVEL_GLOBAL, t->home);
-	git_libgit2_opts(GIT_OPT_SET_SEARCH_PATH, GIT_CONFIG_LEVEL_XDG, t->home);
-	git_libgit2_opts(GIT_OPT_SET_SEARCH_PATH, GIT_CONFIG_LEVEL_SYSTEM, t->home);
-	git_libgit2_opts(GIT_OPT_SET_SEARCH_PATH, GIT_CONFIG_LEVEL_PROGRAMDATA, t->home);
-}
-
-static inline void gittest_release(struct gittest *t)
-{
-	gittest_sh("chmod -R u+w '%s' && rm -rf '%s'", t->dir, t->dir);
-	free(t->dir);
-	free(t->home);
-	git_libgit2_shutdown();
-}
-
-/*
  * A work tree at DIR/<name> with a small content repository on `main`:
  *	Packs/A/Scripts/S/S.yml, Packs/A/pack_metadata.json, Packs/B/Integrations/I/I.yml,
  *	tools/run.sh (executable), README.md
@@ -157,6 +124,67 @@ static inline char *gittest_content_repo(struct gittest *t, const char *name)
 	    "git add -A && git commit -q -m 'initial content'",
 	    path, path);
 	return path;
+}
+
+/*
+ * Creates the scratch directory with the content repository, points git (command line and
+ * libgit2) at an empty home, so that only the configuration a test writes applies, and opens
+ * the repository.
+ */
+static inline void gittest_init(struct gittest *t)
+{
+	const char *tmp = getenv("TMPDIR");
+	char *tmpl = xasprintf("%s/dbgit-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+	struct db_err err = DB_ERR_INIT;
+
+	if (!mkdtemp(tmpl))
+		abort();
+	t->dir = tmpl;
+	t->home = xasprintf("%s/home", t->dir);
+	gittest_sh("mkdir -p '%s'", t->home);
+	setenv("HOME", t->home, 1);
+	setenv("XDG_CONFIG_HOME", t->home, 1);
+	setenv("GIT_CONFIG_NOSYSTEM", "1", 1);
+	setenv("GIT_AUTHOR_NAME", "Fixture", 1);
+	setenv("GIT_AUTHOR_EMAIL", "fixture@example.com", 1);
+	setenv("GIT_COMMITTER_NAME", "Fixture", 1);
+	setenv("GIT_COMMITTER_EMAIL", "fixture@example.com", 1);
+	unsetenv("GIT_DIR");
+	unsetenv("DOCKERBUMP_GIT_TOKEN");
+	git_libgit2_init();
+	git_libgit2_opts(GIT_OPT_SET_SEARCH_PATH, GIT_CONFIG_LEVEL_GLOBAL, t->home);
+	git_libgit2_opts(GIT_OPT_SET_SEARCH_PATH, GIT_CONFIG_LEVEL_XDG, t->home);
+	git_libgit2_opts(GIT_OPT_SET_SEARCH_PATH, GIT_CONFIG_LEVEL_SYSTEM, t->home);
+	git_libgit2_opts(GIT_OPT_SET_SEARCH_PATH, GIT_CONFIG_LEVEL_PROGRAMDATA, t->home);
+	t->content = gittest_content_repo(t, "content");
+	if (gitrepo_open(&t->repo, t->content, &err) < 0 ||
+	    gitrepo_resolve_base(&t->base, t->repo, NULL, NULL, &err) < 0) {
+		fprintf(stderr, "%s\n", err.msg);
+		abort();
+	}
+}
+
+/* Resolves the base again, after a test committed to the content repository. */
+static inline void gittest_rebase(struct gittest *t)
+{
+	struct db_err err = DB_ERR_INIT;
+
+	gitrepo_base_release(&t->base);
+	if (gitrepo_resolve_base(&t->base, t->repo, NULL, NULL, &err) < 0) {
+		fprintf(stderr, "%s\n", err.msg);
+		abort();
+	}
+}
+
+static inline void gittest_release(struct gittest *t)
+{
+	gitrepo_base_release(&t->base);
+	gitrepo_free(t->repo);
+	gittest_sh("chmod -R u+w '%s' && rm -rf '%s'", t->dir, t->dir);
+	free(t->content);
+	free(t->dir);
+	free(t->home);
+	git_libgit2_shutdown();
 }
 
 /* Number of objects in the repository at `dir` (loose and packed). */

@@ -3,7 +3,6 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
-#include <signal.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -71,15 +70,9 @@ static void commit_ok(struct gitrepo_commit *c, struct gitrepo *repo,
 		fail_msg("%s", err.msg);
 }
 
-/*
- * Each test gets a scratch directory with the content repository of gittest.h, opened, its
- * HEAD resolved as the base, and the spec of the three changes above on that base.
- */
+/* Each test gets the fixture of gittest.h and the spec of the three changes above on its base. */
 struct fx {
 	struct gittest t;
-	char *dir;
-	struct gitrepo *repo;
-	struct gitrepo_base base;
 	struct gitrepo_commit_spec spec;
 };
 
@@ -88,28 +81,15 @@ static int setup(void **state)
 	struct fx *fx = xcalloc(1, sizeof(*fx));
 
 	gittest_init(&fx->t);
-	fx->dir = gittest_content_repo(&fx->t, "content");
-	fx->repo = open_ok(fx->dir);
-	base_ok(&fx->base, fx->repo, NULL);
-	fx->spec = spec_for(&fx->base.id, changes, 3);
+	fx->spec = spec_for(&fx->t.base.id, changes, 3);
 	*state = fx;
 	return 0;
-}
-
-/* Resolves the base again after a test committed to the content repository. */
-static void fx_rebase(struct fx *fx)
-{
-	gitrepo_base_release(&fx->base);
-	base_ok(&fx->base, fx->repo, NULL);
 }
 
 static int teardown(void **state)
 {
 	struct fx *fx = *state;
 
-	gitrepo_base_release(&fx->base);
-	gitrepo_free(fx->repo);
-	free(fx->dir);
 	gittest_release(&fx->t);
 	free(fx);
 	return 0;
@@ -120,17 +100,17 @@ static void test_open(void **state)
 	struct fx *fx = *state;
 	struct db_err err = DB_ERR_INIT;
 	struct gitrepo *repo = NULL;
-	char *sub = xasprintf("%s/Packs/A", fx->dir);
+	char *sub = xasprintf("%s/Packs/A", fx->t.content);
 	char *bare = xasprintf("%s/bare.git", fx->t.dir);
 	char *plain = xasprintf("%s/plain", fx->t.dir);
 	char *msg;
 
-	assert_string_equal(gitrepo_path(fx->repo), fx->dir);
+	assert_string_equal(gitrepo_path(fx->t.repo), fx->t.content);
 	repo = open_ok(sub);
-	assert_string_equal(gitrepo_path(repo), fx->dir);
+	assert_string_equal(gitrepo_path(repo), fx->t.content);
 	gitrepo_free(repo);
 
-	gittest_sh("git clone -q --bare '%s' '%s'", fx->dir, bare);
+	gittest_sh("git clone -q --bare '%s' '%s'", fx->t.content, bare);
 	repo = open_ok(bare);
 	assert_non_null(strstr(gitrepo_path(repo), "bare.git"));
 	gitrepo_free(repo);
@@ -156,29 +136,29 @@ static void test_resolve_base(void **state)
 	char *head, *first, *clone = xasprintf("%s/clone", fx->t.dir), *empty;
 
 	gittest_sh("cd '%s' && git tag v1 && echo more >> README.md && git commit -qam second",
-	           fx->dir);
-	head = gittest_out("git -C '%s' rev-parse HEAD", fx->dir);
-	first = gittest_out("git -C '%s' rev-parse HEAD~1", fx->dir);
+	           fx->t.content);
+	head = gittest_out("git -C '%s' rev-parse HEAD", fx->t.content);
+	first = gittest_out("git -C '%s' rev-parse HEAD~1", fx->t.content);
 
-	base_ok(&base, fx->repo, NULL);
+	base_ok(&base, fx->t.repo, NULL);
 	assert_string_equal(base.hex, head);
 	assert_string_equal(base.name, "HEAD");
 	gitrepo_base_release(&base);
 
-	base_ok(&base, fx->repo, "v1");
+	base_ok(&base, fx->t.repo, "v1");
 	assert_string_equal(base.hex, first);
 	assert_non_null(strstr(base.desc, "v1 ("));
 	gitrepo_base_release(&base);
 
-	base_ok(&base, fx->repo, first);
+	base_ok(&base, fx->t.repo, first);
 	assert_string_equal(base.hex, first);
 	gitrepo_base_release(&base);
 
-	assert_int_equal(gitrepo_resolve_base(&base, fx->repo, "no-such-branch", "origin", &err),
+	assert_int_equal(gitrepo_resolve_base(&base, fx->t.repo, "no-such-branch", "origin", &err),
 	                 DB_ENOTFOUND);
 	assert_non_null(strstr(err.msg, "'no-such-branch'"));
 	db_err_clear(&err);
-	assert_int_equal(gitrepo_resolve_base(&base, fx->repo, "HEAD:README.md", NULL, &err),
+	assert_int_equal(gitrepo_resolve_base(&base, fx->t.repo, "HEAD:README.md", NULL, &err),
 	                 DB_ENOTFOUND);
 	assert_non_null(strstr(err.msg, "'HEAD:README.md'"));
 	db_err_clear(&err);
@@ -186,7 +166,7 @@ static void test_resolve_base(void **state)
 	/* A clone: the default is what refs/remotes/origin/HEAD points at, not HEAD. */
 	gittest_sh("git clone -q '%s' '%s' && cd '%s' && git checkout -q -b topic v1 && "
 	           "echo local >> README.md && git commit -qam local",
-	           fx->dir, clone, clone);
+	           fx->t.content, clone, clone);
 	repo = open_ok(clone);
 	base_ok(&base, repo, NULL);
 	assert_string_equal(base.name, "origin/main");
@@ -217,23 +197,23 @@ static void test_read_file(void **state)
 	struct fx *fx = *state;
 	struct db_err err = DB_ERR_INIT;
 	struct buf b = BUF_INIT;
-	const git_oid *base = &fx->base.id;
+	const git_oid *base = &fx->t.base.id;
 
 	/* A dirty work tree is not what is read: the base commit is. */
-	gittest_sh("echo dirty > '%s/Packs/A/pack_metadata.json'", fx->dir);
+	gittest_sh("echo dirty > '%s/Packs/A/pack_metadata.json'", fx->t.content);
 	assert_int_equal(
-	    gitrepo_read_file(&b, fx->repo, base, "Packs/A/pack_metadata.json", 0, &err), 0);
+	    gitrepo_read_file(&b, fx->t.repo, base, "Packs/A/pack_metadata.json", 0, &err), 0);
 	assert_string_equal(b.ptr, "{\"currentVersion\": \"1.0.0\"}\n");
 	buf_reset(&b);
 
 	assert_int_equal(
-	    gitrepo_read_file(&b, fx->repo, base, "Packs/C/pack_metadata.json", 0, &err),
+	    gitrepo_read_file(&b, fx->t.repo, base, "Packs/C/pack_metadata.json", 0, &err),
 	    DB_ENOTFOUND);
 	assert_non_null(strstr(err.msg, "'Packs/C/pack_metadata.json' does not exist"));
 	db_err_clear(&err);
-	assert_int_equal(gitrepo_read_file(&b, fx->repo, base, "Packs/A", 0, &err), DB_ENOTFOUND);
+	assert_int_equal(gitrepo_read_file(&b, fx->t.repo, base, "Packs/A", 0, &err), DB_ENOTFOUND);
 	db_err_clear(&err);
-	assert_int_equal(gitrepo_read_file(&b, fx->repo, base, "README.md", 3, &err), DB_ETOOBIG);
+	assert_int_equal(gitrepo_read_file(&b, fx->t.repo, base, "README.md", 3, &err), DB_ETOOBIG);
 	assert_int_equal(b.len, 0);
 	buf_release(&b);
 }
@@ -282,7 +262,7 @@ static void test_commit_leaves_work_tree_alone(void **state)
 	static const char run_sh[] = "#!/bin/sh\necho bumped\n";
 	struct gitrepo_change v[4];
 	char *before, *after, *out, *expect;
-	const char *dir = fx->dir;
+	const char *dir = fx->t.content;
 
 	/* A checked-out feature branch, a staged change, an unstaged change, an untracked file. */
 	gittest_sh("cd '%s' && git checkout -q -b feature && echo staged > staged.txt && "
@@ -296,7 +276,7 @@ static void test_commit_leaves_work_tree_alone(void **state)
 	v[3] = (struct gitrepo_change){"tools/run.sh", run_sh, sizeof(run_sh) - 1};
 	fx->spec.changes = v;
 	fx->spec.nr_changes = 4;
-	commit_ok(&c, fx->repo, &fx->spec);
+	commit_ok(&c, fx->t.repo, &fx->spec);
 	assert_int_equal(c.outcome, GITREPO_CREATED);
 	assert_int_equal(c.updated, 1);
 	assert_string_equal(c.ref, "refs/heads/" BRANCH);
@@ -305,7 +285,7 @@ static void test_commit_leaves_work_tree_alone(void **state)
 	assert_string_equal(before, after);
 
 	out = gittest_out("git -C '%s' rev-parse " BRANCH "^", dir);
-	assert_string_equal(out, fx->base.hex);
+	assert_string_equal(out, fx->t.base.hex);
 	free(out);
 	out = gittest_out("git -C '%s' rev-parse " BRANCH, dir);
 	assert_string_equal(out, git_oid_tostr_s(&c.id));
@@ -350,26 +330,26 @@ static void test_idempotent_and_rebuilt(void **state)
 	                      st = GITREPO_COMMIT_INIT;
 	struct db_err err = DB_ERR_INIT;
 	struct gitrepo_change v[3];
-	const char *dir = fx->dir;
+	const char *dir = fx->t.content;
 	char *ref1, *out, *reflog1;
 	long objects;
 	static const char other[] = "dockerimage: demisto/python3:3.12.7.117934\n";
 
-	commit_ok(&c1, fx->repo, &fx->spec);
+	commit_ok(&c1, fx->t.repo, &fx->spec);
 	assert_int_equal(c1.outcome, GITREPO_CREATED);
 	ref1 = gittest_out("git -C '%s' rev-parse " BRANCH, dir);
 	reflog1 = gittest_out("git -C '%s' reflog " BRANCH " | wc -l", dir);
 	objects = gittest_object_count(dir);
 
 	/* The dry-run check agrees and writes nothing. */
-	assert_int_equal(gitrepo_branch_status(&st, fx->repo, &fx->spec, &err), 0);
+	assert_int_equal(gitrepo_branch_status(&st, fx->t.repo, &fx->spec, &err), 0);
 	assert_int_equal(st.outcome, GITREPO_UP_TO_DATE);
 	assert_true(git_oid_equal(&st.id, &c1.id));
 	gitrepo_commit_release(&st);
 
 	/* Same inputs again (another message even): nothing written, the ref as it was. */
 	fx->spec.message = "Bump demisto/python3 to 3.11.10.113941 (verification: 3 ok)";
-	commit_ok(&c2, fx->repo, &fx->spec);
+	commit_ok(&c2, fx->t.repo, &fx->spec);
 	assert_int_equal(c2.outcome, GITREPO_UP_TO_DATE);
 	assert_int_equal(c2.updated, 0);
 	assert_true(git_oid_equal(&c2.id, &c1.id));
@@ -383,17 +363,17 @@ static void test_idempotent_and_rebuilt(void **state)
 
 	/* The base moves: the branch is rebuilt on the new base. */
 	gittest_sh("cd '%s' && echo more >> README.md && git commit -qam 'base moves'", dir);
-	fx_rebase(fx);
-	assert_int_equal(gitrepo_branch_status(&st, fx->repo, &fx->spec, &err), 0);
+	gittest_rebase(&fx->t);
+	assert_int_equal(gitrepo_branch_status(&st, fx->t.repo, &fx->spec, &err), 0);
 	assert_int_equal(st.outcome, GITREPO_REBUILT);
 	assert_int_equal(st.base_moved, 1);
 	gitrepo_commit_release(&st);
-	commit_ok(&c3, fx->repo, &fx->spec);
+	commit_ok(&c3, fx->t.repo, &fx->spec);
 	assert_int_equal(c3.outcome, GITREPO_REBUILT);
 	assert_int_equal(c3.base_moved, 1);
 	assert_true(git_oid_equal(&c3.old, &c1.id));
 	out = gittest_out("git -C '%s' rev-parse " BRANCH "^", dir);
-	assert_string_equal(out, fx->base.hex);
+	assert_string_equal(out, fx->t.base.hex);
 	free(out);
 	out = gittest_out("git -C '%s' diff --name-only HEAD " BRANCH " | wc -l", dir);
 	assert_string_equal(out, "3");
@@ -404,16 +384,16 @@ static void test_idempotent_and_rebuilt(void **state)
 	v[0].data = other;
 	v[0].len = sizeof(other) - 1;
 	fx->spec.changes = v;
-	assert_int_equal(gitrepo_branch_status(&st, fx->repo, &fx->spec, &err), 0);
+	assert_int_equal(gitrepo_branch_status(&st, fx->t.repo, &fx->spec, &err), 0);
 	assert_int_equal(st.outcome, GITREPO_REBUILT);
 	assert_int_equal(st.base_moved, 0);
 	gitrepo_commit_release(&st);
-	commit_ok(&c4, fx->repo, &fx->spec);
+	commit_ok(&c4, fx->t.repo, &fx->spec);
 	assert_int_equal(c4.outcome, GITREPO_REBUILT);
 	assert_int_equal(c4.base_moved, 0);
 	assert_false(git_oid_equal(&c4.id, &c3.id));
 	out = gittest_out("git -C '%s' rev-parse " BRANCH "^", dir);
-	assert_string_equal(out, fx->base.hex);
+	assert_string_equal(out, fx->t.base.hex);
 	free(out);
 	out = gittest_out("git -C '%s' show " BRANCH ":Packs/A/Scripts/S/S.yml", dir);
 	assert_string_equal(out, "dockerimage: demisto/python3:3.12.7.117934");
@@ -434,15 +414,15 @@ static void test_foreign_commit_rebuilt(void **state)
 	struct gitrepo_commit c1 = GITREPO_COMMIT_INIT, c2 = GITREPO_COMMIT_INIT;
 	char *out;
 
-	commit_ok(&c1, fx->repo, &fx->spec);
+	commit_ok(&c1, fx->t.repo, &fx->spec);
 	gittest_sh("cd '%s' && git worktree add -q ../wt " BRANCH " && cd ../wt && "
 	           "echo extra > extra.txt && git add extra.txt && git commit -q --amend -m x && "
 	           "cd .. && git -C content worktree remove ../wt",
-	           fx->dir);
-	commit_ok(&c2, fx->repo, &fx->spec);
+	           fx->t.content);
+	commit_ok(&c2, fx->t.repo, &fx->spec);
 	assert_int_equal(c2.outcome, GITREPO_REBUILT);
 	assert_int_equal(c2.base_moved, 0);
-	out = gittest_out("git -C '%s' diff --name-only main " BRANCH " | wc -l", fx->dir);
+	out = gittest_out("git -C '%s' diff --name-only main " BRANCH " | wc -l", fx->t.content);
 	assert_string_equal(out, "3");
 	free(out);
 
@@ -456,15 +436,15 @@ static void test_no_change(void **state)
 	struct gitrepo_commit c = GITREPO_COMMIT_INIT;
 	static const char same[] = "content\n";
 	const struct gitrepo_change v[] = {{"README.md", same, sizeof(same) - 1}};
-	long objects = gittest_object_count(fx->dir);
+	long objects = gittest_object_count(fx->t.content);
 
 	fx->spec.changes = v;
 	fx->spec.nr_changes = 1;
-	commit_ok(&c, fx->repo, &fx->spec);
+	commit_ok(&c, fx->t.repo, &fx->spec);
 	assert_int_equal(c.outcome, GITREPO_NO_CHANGE);
 	assert_int_equal(c.updated, 0);
-	assert_int_equal(gittest_object_count(fx->dir), objects);
-	gittest_sh("! git -C '%s' rev-parse -q --verify " BRANCH, fx->dir);
+	assert_int_equal(gittest_object_count(fx->t.content), objects);
+	gittest_sh("! git -C '%s' rev-parse -q --verify " BRANCH, fx->t.content);
 	gitrepo_commit_release(&c);
 }
 
@@ -488,35 +468,35 @@ static void test_bad_specs(void **state)
 	long objects;
 
 	gittest_sh("cd '%s' && ln -s README.md link.md && git add link.md && git commit -qm link",
-	           fx->dir);
-	fx_rebase(fx);
-	objects = gittest_object_count(fx->dir);
+	           fx->t.content);
+	gittest_rebase(&fx->t);
+	objects = gittest_object_count(fx->t.content);
 
 	spec->changes = v;
 	spec->nr_changes = 2;
-	expect_build_error(fx->repo, spec, DB_ERROR, "'README.md' is changed twice");
+	expect_build_error(fx->t.repo, spec, DB_ERROR, "'README.md' is changed twice");
 	spec->nr_changes = 1;
 	spec->branch = "main";
-	expect_build_error(fx->repo, spec, DB_EUSAGE, "branch 'main' is not under the prefix");
+	expect_build_error(fx->t.repo, spec, DB_EUSAGE, "branch 'main' is not under the prefix");
 	spec->branch = PREFIX;
-	expect_build_error(fx->repo, spec, DB_EUSAGE, "is not under the prefix");
+	expect_build_error(fx->t.repo, spec, DB_EUSAGE, "is not under the prefix");
 	spec->branch = BRANCH;
 	spec->branch_prefix = "";
-	expect_build_error(fx->repo, spec, DB_EUSAGE, "prefix is empty");
+	expect_build_error(fx->t.repo, spec, DB_EUSAGE, "prefix is empty");
 	spec->branch_prefix = PREFIX;
 	v[0].path = "Packs/../README.md";
-	expect_build_error(fx->repo, spec, DB_ERROR, "'Packs/../README.md' is not a valid");
+	expect_build_error(fx->t.repo, spec, DB_ERROR, "'Packs/../README.md' is not a valid");
 	v[0].path = ".git/config";
-	expect_build_error(fx->repo, spec, DB_ERROR, "'.git/config' is not a valid");
+	expect_build_error(fx->t.repo, spec, DB_ERROR, "'.git/config' is not a valid");
 	v[0].path = "/README.md";
-	expect_build_error(fx->repo, spec, DB_ERROR, "is not a valid");
+	expect_build_error(fx->t.repo, spec, DB_ERROR, "is not a valid");
 	v[0].path = "Packs//A";
-	expect_build_error(fx->repo, spec, DB_ERROR, "is not a valid");
+	expect_build_error(fx->t.repo, spec, DB_ERROR, "is not a valid");
 	v[0].path = "Packs/A";
-	expect_build_error(fx->repo, spec, DB_ERROR, "'Packs/A' is a directory in the base");
+	expect_build_error(fx->t.repo, spec, DB_ERROR, "'Packs/A' is a directory in the base");
 	v[0].path = "link.md";
-	expect_build_error(fx->repo, spec, DB_ERROR, "'link.md' is a symbolic link");
-	assert_int_equal(gittest_object_count(fx->dir), objects);
+	expect_build_error(fx->t.repo, spec, DB_ERROR, "'link.md' is a symbolic link");
+	assert_int_equal(gittest_object_count(fx->t.content), objects);
 }
 
 static void test_checked_out_branch_refused(void **state)
@@ -528,18 +508,18 @@ static void test_checked_out_branch_refused(void **state)
 	struct gitrepo *wt2;
 	char *before, *out, *wt2_dir = xasprintf("%s/wt2", fx->t.dir);
 
-	commit_ok(&c1, fx->repo, &fx->spec);
-	gittest_sh("git -C '%s' worktree add -q '%s/wt' " BRANCH, fx->dir, fx->t.dir);
-	before = gittest_out("git -C '%s' rev-parse " BRANCH, fx->dir);
+	commit_ok(&c1, fx->t.repo, &fx->spec);
+	gittest_sh("git -C '%s' worktree add -q '%s/wt' " BRANCH, fx->t.content, fx->t.dir);
+	before = gittest_out("git -C '%s' rev-parse " BRANCH, fx->t.content);
 
 	memcpy(v, changes, sizeof(changes));
 	v[1].data = "changed\n";
 	v[1].len = 8;
 	fx->spec.changes = v;
-	assert_int_equal(gitrepo_build_commit(&c2, fx->repo, &fx->spec, &err), 0);
-	assert_int_equal(gitrepo_update_branch(fx->repo, &c2, &err), DB_ECONFLICT);
+	assert_int_equal(gitrepo_build_commit(&c2, fx->t.repo, &fx->spec, &err), 0);
+	assert_int_equal(gitrepo_update_branch(fx->t.repo, &c2, &err), DB_ECONFLICT);
 	assert_non_null(strstr(err.msg, "'refs/heads/" BRANCH "' is checked out"));
-	out = gittest_out("git -C '%s' rev-parse " BRANCH, fx->dir);
+	out = gittest_out("git -C '%s' rev-parse " BRANCH, fx->t.content);
 	assert_string_equal(out, before);
 	free(out);
 	gitrepo_commit_release(&c2);
@@ -547,7 +527,7 @@ static void test_checked_out_branch_refused(void **state)
 	/* The main work tree on the bot's branch is refused as well, seen from a linked one. */
 	gittest_sh("git -C '%s' worktree remove '%s/wt' && git -C '%s' worktree add -q '%s' "
 	           "-b other && git -C '%s' checkout -q " BRANCH,
-	           fx->dir, fx->t.dir, fx->dir, wt2_dir, fx->dir);
+	           fx->t.content, fx->t.dir, fx->t.content, wt2_dir, fx->t.content);
 	wt2 = open_ok(wt2_dir);
 	db_err_clear(&err);
 	assert_int_equal(gitrepo_build_commit(&c2, wt2, &fx->spec, &err), 0);
@@ -569,12 +549,12 @@ static void test_branch_moved_meanwhile(void **state)
 	struct db_err err = DB_ERR_INIT;
 	char *out;
 
-	assert_int_equal(gitrepo_build_commit(&c, fx->repo, &fx->spec, &err), 0);
-	gittest_sh("git -C '%s' branch " BRANCH " main", fx->dir);
-	assert_int_equal(gitrepo_update_branch(fx->repo, &c, &err), DB_ECONFLICT);
+	assert_int_equal(gitrepo_build_commit(&c, fx->t.repo, &fx->spec, &err), 0);
+	gittest_sh("git -C '%s' branch " BRANCH " main", fx->t.content);
+	assert_int_equal(gitrepo_update_branch(fx->t.repo, &c, &err), DB_ECONFLICT);
 	assert_non_null(strstr(err.msg, "moved while its commit was built"));
-	out = gittest_out("git -C '%s' rev-parse " BRANCH, fx->dir);
-	assert_string_equal(out, fx->base.hex);
+	out = gittest_out("git -C '%s' rev-parse " BRANCH, fx->t.content);
+	assert_string_equal(out, fx->t.base.hex);
 	free(out);
 	gitrepo_commit_release(&c);
 }
@@ -588,33 +568,33 @@ static void test_rollback(void **state)
 	char *out;
 
 	/* A created branch rolls back to no branch. */
-	commit_ok(&c1, fx->repo, &fx->spec);
-	assert_int_equal(gitrepo_rollback_branch(fx->repo, &c1, &err), 0);
+	commit_ok(&c1, fx->t.repo, &fx->spec);
+	assert_int_equal(gitrepo_rollback_branch(fx->t.repo, &c1, &err), 0);
 	assert_int_equal(c1.updated, 0);
-	gittest_sh("! git -C '%s' rev-parse -q --verify " BRANCH, fx->dir);
-	assert_int_equal(gitrepo_rollback_branch(fx->repo, &c1, &err), 0);
+	gittest_sh("! git -C '%s' rev-parse -q --verify " BRANCH, fx->t.content);
+	assert_int_equal(gitrepo_rollback_branch(fx->t.repo, &c1, &err), 0);
 	gitrepo_commit_release(&c1);
 
 	/* A rebuilt branch rolls back to its old commit. */
-	commit_ok(&c1, fx->repo, &fx->spec);
+	commit_ok(&c1, fx->t.repo, &fx->spec);
 	memcpy(v, changes, sizeof(changes));
 	v[1].data = "changed\n";
 	v[1].len = 8;
 	fx->spec.changes = v;
-	commit_ok(&c2, fx->repo, &fx->spec);
+	commit_ok(&c2, fx->t.repo, &fx->spec);
 	assert_int_equal(c2.outcome, GITREPO_REBUILT);
-	assert_int_equal(gitrepo_rollback_branch(fx->repo, &c2, &err), 0);
-	out = gittest_out("git -C '%s' rev-parse " BRANCH, fx->dir);
+	assert_int_equal(gitrepo_rollback_branch(fx->t.repo, &c2, &err), 0);
+	out = gittest_out("git -C '%s' rev-parse " BRANCH, fx->t.content);
 	assert_string_equal(out, git_oid_tostr_s(&c1.id));
 	free(out);
 	gitrepo_commit_release(&c2);
 
 	/* Someone moved the branch since: the rollback leaves it alone. */
-	commit_ok(&c2, fx->repo, &fx->spec);
-	gittest_sh("git -C '%s' branch -f " BRANCH " main", fx->dir);
-	assert_int_equal(gitrepo_rollback_branch(fx->repo, &c2, &err), DB_ECONFLICT);
-	out = gittest_out("git -C '%s' rev-parse " BRANCH, fx->dir);
-	assert_string_equal(out, fx->base.hex);
+	commit_ok(&c2, fx->t.repo, &fx->spec);
+	gittest_sh("git -C '%s' branch -f " BRANCH " main", fx->t.content);
+	assert_int_equal(gitrepo_rollback_branch(fx->t.repo, &c2, &err), DB_ECONFLICT);
+	out = gittest_out("git -C '%s' rev-parse " BRANCH, fx->t.content);
+	assert_string_equal(out, fx->t.base.hex);
 	free(out);
 
 	gitrepo_commit_release(&c2);
@@ -648,19 +628,20 @@ static void test_identity(void **state)
 
 		gittest_sh("cd '%s' && { git config --unset-all user.name || true; } && "
 		           "{ git config --unset-all user.email || true; }",
-		           fx->dir);
+		           fx->t.content);
 		if (cases[i].git_name)
-			gittest_sh("git -C '%s' config user.name '%s'", fx->dir, cases[i].git_name);
+			gittest_sh("git -C '%s' config user.name '%s'", fx->t.content,
+			           cases[i].git_name);
 		if (cases[i].git_email)
-			gittest_sh("git -C '%s' config user.email '%s'", fx->dir,
+			gittest_sh("git -C '%s' config user.email '%s'", fx->t.content,
 			           cases[i].git_email);
 		fx->spec.changes = v;
 		fx->spec.nr_changes = 1;
 		fx->spec.author_name = cases[i].name;
 		fx->spec.author_email = cases[i].email;
-		commit_ok(&c, fx->repo, &fx->spec);
+		commit_ok(&c, fx->t.repo, &fx->spec);
 		out = gittest_out("git -C '%s' log -1 --format='%%an <%%ae>|%%cn <%%ce>' " BRANCH,
-		                  fx->dir);
+		                  fx->t.content);
 		assert_string_equal(out, cases[i].expect);
 		free(out);
 		gitrepo_commit_release(&c);
@@ -692,8 +673,8 @@ static void test_read_only_repository(void **state)
 	if (as_root)
 		gittest_sh("chmod -R go-w,a+rX '%s'", fx->t.dir);
 	else
-		gittest_sh("chmod -R a-w '%s/.git'", fx->dir);
-	before = gitdir_listing(fx->dir);
+		gittest_sh("chmod -R a-w '%s/.git'", fx->t.content);
+	before = gitdir_listing(fx->t.content);
 
 	assert_int_equal(pipe(fds), 0);
 	pid = fork();
@@ -704,9 +685,9 @@ static void test_read_only_repository(void **state)
 		close(fds[0]);
 		if (as_root && (setgid(65534) < 0 || setuid(65534) < 0))
 			_exit(99);
-		rc = gitrepo_build_commit(&c, fx->repo, &fx->spec, &err);
+		rc = gitrepo_build_commit(&c, fx->t.repo, &fx->spec, &err);
 		if (rc == 0)
-			rc = gitrepo_update_branch(fx->repo, &c, &err);
+			rc = gitrepo_update_branch(fx->t.repo, &c, &err);
 		if (write(fds[1], err.msg, strlen(err.msg)) < 0)
 			_exit(98);
 		_exit(rc == DB_ERROR ? 0 : 1);
@@ -719,14 +700,14 @@ static void test_read_only_repository(void **state)
 	assert_int_equal(waitpid(pid, &status, 0), pid);
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
 		fail_msg("status %d, message '%s'", status, err.msg);
-	needle = xasprintf("the repository '%s'", fx->dir);
+	needle = xasprintf("the repository '%s'", fx->t.content);
 	if (!strstr(err.msg, needle))
 		fail_msg("'%s' not in '%s'", needle, err.msg);
 	free(needle);
 
-	after = gitdir_listing(fx->dir);
+	after = gitdir_listing(fx->t.content);
 	assert_string_equal(before, after);
-	gittest_sh("! git -C '%s' rev-parse -q --verify " BRANCH, fx->dir);
+	gittest_sh("! git -C '%s' rev-parse -q --verify " BRANCH, fx->t.content);
 	free(after);
 	free(before);
 }
@@ -750,6 +731,5 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_read_only_repository, setup, teardown),
 	};
 
-	signal(SIGPIPE, SIG_IGN);
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
