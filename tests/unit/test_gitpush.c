@@ -3,13 +3,16 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <signal.h>
 #include <string.h>
+#include <time.h>
 
 #include <git2/sys/credential.h>
 
 #include "common/err.h"
 #include "updater/gitcred.h"
 #include "updater/gitlocal.h"
+#include "updater/gitproc.h"
 #include "updater/gitpush.h"
 #include "updater/gitrepo.h"
 
@@ -479,6 +482,136 @@ static void test_credentials_ssh(void **state)
 	assert_true(i <= GITCRED_MAX_CALLS);
 }
 
+/*
+ * Over smart HTTP (tests/data/git/http_backend.py: git http-backend behind Basic
+ * authentication): the code path of a push to GitHub, with 401s, the credential helpers and
+ * side-band messages. Skipped without python3.
+ */
+struct http_server {
+	pid_t pid;
+	char *url; /* of the fixture's remote.git */
+};
+
+static void http_start(struct fx *fx, struct http_server *s)
+{
+	char *port_file = xasprintf("%s/port", fx->t.dir), *port;
+	const struct timespec tick = {0, 50 * 1000 * 1000};
+	int i, status;
+
+	if (!gitproc_in_path("python3"))
+		skip();
+	s->pid = fork();
+	assert_true(s->pid >= 0);
+	if (s->pid == 0) {
+		execlp("python3", "python3", DOCKERBUMP_TEST_DATA "/git/http_backend.py", fx->t.dir,
+		       port_file, "bot", "pa55word", (char *)NULL);
+		_exit(127);
+	}
+	for (i = 0; i < 200 && access(port_file, R_OK) != 0; i++) {
+		if (waitpid(s->pid, &status, WNOHANG) == s->pid)
+			fail_msg("the HTTP server exited with status %d", status);
+		nanosleep(&tick, NULL);
+	}
+	port = gittest_out("cat '%s'", port_file);
+	s->url = xasprintf("http://127.0.0.1:%s/remote.git", port);
+	free(port);
+	free(port_file);
+}
+
+static void http_stop(struct http_server *s)
+{
+	const struct timespec tick = {0, 50 * 1000 * 1000};
+	int i;
+
+	kill(s->pid, SIGTERM);
+	for (i = 0; i < 100 && waitpid(s->pid, NULL, WNOHANG) != s->pid; i++)
+		nanosleep(&tick, NULL);
+	if (i == 100) {
+		kill(s->pid, SIGKILL);
+		waitpid(s->pid, NULL, 0);
+	}
+	free(s->url);
+}
+
+static long auth_failures(struct fx *fx)
+{
+	char *out = gittest_out("cat '%s/auth-failures.log' 2>/dev/null | wc -l", fx->t.dir);
+	long n = strtol(out, NULL, 10);
+
+	free(out);
+	return n;
+}
+
+static void set_helper(struct fx *fx, const char *password)
+{
+	gittest_sh(
+	    "git -C '%s' config credential.helper "
+	    "'!f() { test \"$1\" = get || exit 0; echo username=bot; echo password=%s; }; f'",
+	    fx->t.content, password);
+}
+
+static void test_push_http(void **state)
+{
+	struct fx *fx = *state;
+	struct http_server s;
+
+	http_start(fx, &s);
+	set_helper(fx, "pa55word");
+	check_push_twice(fx, s.url);
+	/* Each connection is refused once without credentials, then accepted. */
+	assert_true(auth_failures(fx) <= 4);
+	http_stop(&s);
+}
+
+static void test_push_http_rejected_by_hook(void **state)
+{
+	struct fx *fx = *state;
+	struct gitpush_ref refs[] = {{.branch = BRANCH}};
+	struct db_err err = DB_ERR_INIT;
+	struct http_server s;
+	char *msg;
+
+	http_start(fx, &s);
+	set_helper(fx, "pa55word");
+	install_hook(fx->remote, "echo \"no bot pushes on Fridays\" >&2; exit 1");
+	commit_branch_once(fx, BRANCH, "dockerimage: demisto/python3:3.11.10.113941\n");
+	assert_int_equal(push(fx, s.url, refs, 1, &err), DB_ECONFLICT);
+	msg = xasprintf("push of '" REF "' to '%s' rejected: pre-receive hook declined (remote: "
+	                "no bot pushes on Fridays)",
+	                s.url);
+	assert_string_equal(err.msg, msg);
+	free(msg);
+	gitpush_refs_release(refs, 1);
+	http_stop(&s);
+}
+
+/* A refused password: DB_EAUTH after a bounded number of attempts, nothing pushed. */
+static void test_push_http_wrong_password(void **state)
+{
+	struct fx *fx = *state;
+	struct gitpush_ref refs[] = {{.branch = BRANCH}};
+	struct db_err err = DB_ERR_INIT;
+	struct http_server s;
+	char *msg, *value;
+
+	http_start(fx, &s);
+	set_helper(fx, "wrong");
+	commit_branch_once(fx, BRANCH, "dockerimage: demisto/python3:3.11.10.113941\n");
+	setenv(GITPUSH_TOKEN_ENV, "s3cr3t-token", 1);
+	assert_int_equal(push(fx, s.url, refs, 1, &err), DB_EAUTH);
+	unsetenv(GITPUSH_TOKEN_ENV);
+	msg = xasprintf("cannot connect to '%s': no credential was accepted", s.url);
+	assert_string_equal(err.msg, msg);
+	free(msg);
+	assert_true(auth_failures(fx) <= GITCRED_MAX_CALLS + 1);
+	assert_int_equal(refs[0].result, GITPUSH_NOT_PUSHED);
+	value = ref_value(fx->remote, REF);
+	assert_string_equal(value, "");
+	free(value);
+	gitpush_refs_release(refs, 1);
+	http_stop(&s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -489,6 +622,9 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_push_rejected_by_hook, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_push_child_environment, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_push_errors, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_push_http, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_push_http_rejected_by_hook, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_push_http_wrong_password, setup, teardown),
 	    cmocka_unit_test(test_urls),
 	    cmocka_unit_test_setup_teardown(test_credentials_https, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_credentials_ssh, setup, teardown),
