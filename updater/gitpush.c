@@ -356,7 +356,8 @@ int gitpush(struct gitrepo *repo, const struct gitpush_opts *opts, struct gitpus
 	}
 	if ((rc = check_refs(&ctx, opts->branch_prefix, err)) < 0)
 		goto out;
-	if ((rc = open_remote(&remote, &ctx, opts->remote, err)) < 0)
+	/* The remote is checked even with nothing to push: a bad --push is an error either way. */
+	if ((rc = open_remote(&remote, &ctx, opts->remote, err)) < 0 || nr == 0)
 		goto out;
 
 	/* The *_INIT macros leave fields out, which -Wextra refuses; the functions do the same. */

@@ -15,8 +15,9 @@
  * ("+refs/heads/B:refs/heads/B") because the bot recreates its branches on a new base. A ref
  * whose value on the remote already equals the local one is not sent at all (the remote's
  * refs are listed after connecting), so an idempotent rerun sends nothing and leaves no
- * reflog entry on the remote. Nothing but the given branches is ever pushed; a branch the
- * remote names as its HEAD is refused.
+ * reflog entry on the remote. Nothing but the given branches is ever pushed, so the base
+ * branch (never under the prefix) cannot be. A named remote's remote-tracking refs follow the
+ * push, as after `git push`; a relative path in its URL is relative to the repository.
  *
  * Local remotes (a path or a file:// URL) are served by `git receive-pack`, as the git command
  * line does, so the remote's hooks run and its reflog is written by git itself; libgit2's own
@@ -37,7 +38,8 @@
  * remote rejected a ref, naming the first rejected ref and the remote's reason, e.g.
  *	push of 'refs/heads/dockerbump/demisto-python3-batch-1' to '/tmp/r.git' rejected:
  *	pre-receive hook declined (remote: "no bot pushes on Fridays")
- * The results of every ref are filled in whatever the return code.
+ * The results of every ref are filled in whatever the return code. With no refs, the remote is
+ * checked (a name, a repository path, a URL) but not contacted.
  */
 #ifndef DOCKERBUMP_UPDATER_GITPUSH_H
 #define DOCKERBUMP_UPDATER_GITPUSH_H

@@ -315,6 +315,7 @@ static void test_push_errors(void **state)
 {
 	struct fx *fx = *state;
 	struct gitpush_ref refs[] = {{.branch = BRANCH}};
+	struct db_err err = DB_ERR_INIT;
 	char *msg, *plain = xasprintf("%s/plain", fx->t.dir);
 
 	expect_push_error(fx, fx->remote, refs, DB_ENOTFOUND, "'" REF "' does not exist in");
@@ -322,6 +323,12 @@ static void test_push_errors(void **state)
 
 	msg = xasprintf("'nosuch' is neither a remote of '%s' nor a git repository", fx->t.content);
 	expect_push_error(fx, "nosuch", refs, DB_ENOTFOUND, msg);
+	/* With nothing to push, the remote is still checked, but not contacted. */
+	assert_int_equal(push(fx, "nosuch", refs, 0, &err), DB_ENOTFOUND);
+	assert_string_equal(err.msg, msg);
+	db_err_clear(&err);
+	gittest_sh("git -C '%s' remote add gone '%s/gone.git'", fx->t.content, fx->t.dir);
+	assert_int_equal(push(fx, "gone", refs, 0, &err), 0);
 	free(msg);
 	gittest_sh("mkdir -p '%s'", plain);
 	expect_push_error(fx, plain, refs, DB_ENOTFOUND, "nor a git repository");
@@ -334,7 +341,6 @@ static void test_push_errors(void **state)
 
 	/* A remote that vanished: a transport error naming it, nothing pushed. */
 	refs[0].branch = BRANCH;
-	gittest_sh("git -C '%s' remote add gone '%s/gone.git'", fx->t.content, fx->t.dir);
 	expect_push_error(fx, "gone", refs, DB_ENET, "'gone'");
 	free(plain);
 }

@@ -335,6 +335,14 @@ static void test_idempotent_and_rebuilt(void **state)
 	long objects;
 	static const char other[] = "dockerimage: demisto/python3:3.12.7.117934\n";
 
+	/* What a dry run asks first: the branch would be created; nothing is written. */
+	objects = gittest_object_count(dir);
+	assert_int_equal(gitrepo_branch_status(&st, fx->t.repo, &fx->spec, &err), 0);
+	assert_int_equal(st.outcome, GITREPO_CREATED);
+	assert_int_equal(gittest_object_count(dir), objects);
+	gittest_sh("! git -C '%s' rev-parse -q --verify " BRANCH, dir);
+	gitrepo_commit_release(&st);
+
 	commit_ok(&c1, fx->t.repo, &fx->spec);
 	assert_int_equal(c1.outcome, GITREPO_CREATED);
 	ref1 = gittest_out("git -C '%s' rev-parse " BRANCH, dir);
