@@ -17,7 +17,8 @@
  *	gitrepo_branch_name(&name, cfg.git.branch_prefix, "demisto/python3", 1, &err);
  *	gitrepo_build_commit(&c, repo, &(struct gitrepo_commit_spec){ ... }, &err);	// objects
  *	gitrepo_update_branch(repo, &c, &err);						// the ref
- *	... gitpush(); for every ref the remote rejected: gitrepo_rollback_branch(repo, &c, &err);
+ *	... gitpush(); for every ref it did not leave pushed or up to date (rejected, or the
+ *	    push failed before it): gitrepo_rollback_branch(repo, &c, &err);
  *	gitrepo_commit_release(&c);
  *	gitrepo_base_release(&base);
  *	gitrepo_free(repo);
@@ -33,9 +34,10 @@
  *
  * Crash safety. Objects are content-addressed, so writing them is harmless even when the run
  * fails later; the ref is moved only after the commit object is written, by compare-and-swap
- * on the value read when the commit was built. A run whose push is rejected rolls its refs
- * back with gitrepo_rollback_branch(), so a failed run leaves the local branches as they were
- * (the next run rebuilds and pushes again).
+ * on the value read when the commit was built. A run whose push fails or is rejected rolls
+ * those refs back with gitrepo_rollback_branch(), so a failed run leaves the local branches as
+ * they were (the next run rebuilds and pushes again). A branch that was already up to date is
+ * not touched by a rollback; gitpush() sends it if the remote lacks it.
  *
  * Dry run. The check above runs in memory (blob ids are hashed, not written), so
  * gitrepo_branch_status() tells a dry run whether a branch would change without writing an
