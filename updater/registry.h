@@ -48,8 +48,8 @@
  * image is ignored with a warning and rewritten, never trusted; its tag names are validated
  * like the network's.
  *
- * Tests may shrink the retry waits with DOCKERBUMP_TEST_RETRY_MS (the first backoff and the
- * cap of every wait, in ms; test use only, documented in README.md).
+ * Tests may shrink the backoff with DOCKERBUMP_TEST_RETRY_MS (the first backoff in ms instead
+ * of 500; a server's Retry-After is still honoured). It is for tests only.
  */
 #ifndef DOCKERBUMP_UPDATER_REGISTRY_H
 #define DOCKERBUMP_UPDATER_REGISTRY_H

@@ -33,6 +33,21 @@ int tag_name_valid(const char *s, size_t len)
 	return 1;
 }
 
+int tag_digest_valid(const char *s)
+{
+	const char *colon = strchr(s, ':'), *p;
+
+	if (!colon || colon == s || !colon[1] || strlen(s) > 256)
+		return 0;
+	for (p = s; p < colon; p++)
+		if (!(*p >= 'a' && *p <= 'z') && !(*p >= '0' && *p <= '9') && !strchr("+._-", *p))
+			return 0;
+	for (p = colon + 1; *p; p++)
+		if (!is_alnum((unsigned char)*p) && *p != '=' && *p != '_' && *p != '-')
+			return 0;
+	return 1;
+}
+
 int tagver_parse(struct tagver *out, const char *tag)
 {
 	struct tagver v = {0, {0}};
