@@ -156,3 +156,52 @@ assert got["picks"]["latest-build"] == best, (got["picks"], best)
 print("checked %d tags, latest-build %s" % (len(names), best))
 PY
 }
+
+# free_port: a port that was free a moment ago (the registry takes its address from a file).
+free_port() {
+	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# start_registry NAME [AUTH-YAML]: Debian's docker-registry on a free loopback port, storage
+# and config under $tmp/NAME; the URL goes to $NAME_url. Skips the test when it is missing.
+start_registry() {
+	local name=$1 auth=${2:-} port i code
+	command -v docker-registry >/dev/null || {
+		echo "skip: docker-registry is not installed (tests/packages.txt)"
+		exit 77
+	}
+	port=$(free_port)
+	mkdir -p "$tmp/$name/data"
+	cat >"$tmp/$name/config.yml" <<YAML
+version: 0.1
+log: {level: warn, accesslog: {disabled: true}}
+storage:
+  filesystem: {rootdirectory: $tmp/$name/data}
+  delete: {enabled: true}
+http: {addr: "127.0.0.1:$port", secret: dockerbump-test-secret}
+$auth
+YAML
+	docker-registry serve "$tmp/$name/config.yml" >"$tmp/$name.out" 2>&1 &
+	started_pids+=($!)
+	printf -v "${name}_url" 'http://127.0.0.1:%s' "$port"
+	for ((i = 0; i < 150; i++)); do
+		code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/v2/" || true)
+		case "$code" in 200 | 401) return 0 ;; esac
+		sleep 0.1
+	done
+	cat "$tmp/$name.out" >&2
+	fail "docker-registry did not answer on port $port within 15 s"
+}
+
+# registry_tag_names N: N generated tag names (builds from 6 to 7 digits, Python versions
+# cycling) plus a few non-numeric ones, one per line.
+registry_tag_names() {
+	python3 - "$1" <<'PY'
+import sys
+n = int(sys.argv[1])
+for i in range(n):
+    minor = [9, 10, 11, 12][(i // 7) % 4]
+    print("3.%d.%d.%d" % (minor, 1 + (i // 28) % 15, 90000 + i * 7919))
+print("latest\n1.3-alpine\n0123abcd4567ef89")
+PY
+}
