@@ -372,6 +372,7 @@ int registry_list_tags(struct registry_client *rc, const char *image, struct tag
 		goto out;
 
 	if (f.not_modified) {
+		taglist_free(f.out);
 		f.out = taglist_copy(cache.tags);
 		f.full = 0;
 	} else {
