@@ -39,7 +39,7 @@
 struct http_opts {
 	long connect_timeout_ms; /* default 10000 */
 	long timeout_ms;         /* total per attempt; default 30000 */
-	int retries;             /* attempts after the first; default 5 */
+	int retries;             /* attempts after the first; 0: default 5; negative: none */
 	long retry_base_ms;      /* first backoff; default 500 */
 	long retry_cap_ms;       /* one wait at most; default 60000 */
 	long retry_budget_ms;    /* all waits of one request; default 300000 */
@@ -99,5 +99,14 @@ void http_client_stats(const struct http_client *c, struct http_stats *out);
 
 /* A URL with userinfo and query removed, for messages; the caller frees it. */
 char *http_redact_url(const char *url);
+
+/* Percent-encodes everything but RFC 3986 unreserved characters; the caller frees it. */
+char *http_escape(const char *s);
+/* Resolves `ref` (absolute, or relative such as "/v2/x?last=y") against `base`; NULL when
+ * either is not a valid URL. The caller frees it. */
+char *http_resolve_url(const char *base, const char *ref);
+/* 1 when both URLs have the same scheme, host and port (default ports made explicit): used
+ * before a server-supplied link is followed with credentials. */
+int http_same_origin(const char *a, const char *b);
 
 #endif

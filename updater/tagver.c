@@ -1,0 +1,332 @@
+#include "updater/tagver.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/alloc.h"
+#include "common/buf.h"
+#include "common/strnum.h"
+#include "common/banned.h"
+
+/* 18 digits keep every component far below UINT64_MAX; no real build number comes close. */
+#define PART_MAX 999999999999999999ULL
+
+static int is_alnum(unsigned char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+}
+
+int tag_name_valid(const char *s, size_t len)
+{
+	size_t i;
+
+	if (!len || len > TAG_NAME_MAX)
+		return 0;
+	if (!is_alnum((unsigned char)s[0]) && s[0] != '_')
+		return 0;
+	for (i = 1; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (!is_alnum(c) && c != '_' && c != '.' && c != '-')
+			return 0;
+	}
+	return 1;
+}
+
+int tag_digest_valid(const char *s)
+{
+	const char *colon = strchr(s, ':'), *p;
+
+	if (!colon || colon == s || !colon[1] || strlen(s) > 256)
+		return 0;
+	for (p = s; p < colon; p++)
+		if (!(*p >= 'a' && *p <= 'z') && !(*p >= '0' && *p <= '9') && !strchr("+._-", *p))
+			return 0;
+	for (p = colon + 1; *p; p++)
+		if (!is_alnum((unsigned char)*p) && *p != '=' && *p != '_' && *p != '-')
+			return 0;
+	return 1;
+}
+
+int tagver_parse(struct tagver *out, const char *tag)
+{
+	struct tagver v = {0, {0}};
+	const char *p = tag, *dot;
+
+	if (!tag || !tag_name_valid(tag, strlen(tag)))
+		return -1;
+	for (;;) {
+		size_t len;
+
+		dot = strchr(p, '.');
+		len = dot ? (size_t)(dot - p) : strlen(p);
+		if (v.nr == TAGVER_MAX_LEN || parse_u64(&v.part[v.nr], p, len, PART_MAX))
+			return -1;
+		v.nr++;
+		if (!dot)
+			break;
+		p = dot + 1;
+	}
+	if (v.nr < 2)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+int tagver_cmp(const struct tagver *a, const struct tagver *b)
+{
+	int i;
+
+	for (i = 0; i < a->nr && i < b->nr; i++)
+		if (a->part[i] != b->part[i])
+			return a->part[i] < b->part[i] ? -1 : 1;
+	return a->nr < b->nr ? -1 : a->nr > b->nr;
+}
+
+/* --- timestamps --- */
+
+static int digits(const char **p, int n, int *out)
+{
+	uint64_t v;
+
+	if (parse_u64(&v, *p, (size_t)n, 9999))
+		return -1;
+	*out = (int)v;
+	*p += n;
+	return 0;
+}
+
+static int expect(const char **p, const char *set)
+{
+	if (!**p || !strchr(set, **p))
+		return -1;
+	(*p)++;
+	return 0;
+}
+
+int tagtime_parse(struct timespec *out, const char *s)
+{
+	struct tm tm;
+	int y, mo, d, h, mi, sec, oh = 0, om = 0, sign = 0;
+	long nsec = 0, scale = 100000000L;
+	const char *p = s;
+	time_t t;
+
+	if (digits(&p, 4, &y) || expect(&p, "-") || digits(&p, 2, &mo) || expect(&p, "-") ||
+	    digits(&p, 2, &d) || expect(&p, "Tt ") || digits(&p, 2, &h) || expect(&p, ":") ||
+	    digits(&p, 2, &mi) || expect(&p, ":") || digits(&p, 2, &sec))
+		return -1;
+	if (*p == '.') {
+		int n = 0;
+		for (p++; *p >= '0' && *p <= '9'; p++, n++) {
+			if (n >= 9)
+				return -1;
+			nsec += (*p - '0') * scale;
+			scale /= 10;
+		}
+		if (!n)
+			return -1;
+	}
+	if (*p == 'Z' || *p == 'z') {
+		p++;
+	} else if (*p == '+' || *p == '-') {
+		sign = *p++ == '-' ? -1 : 1;
+		if (digits(&p, 2, &oh) || expect(&p, ":") || digits(&p, 2, &om) || oh > 23 ||
+		    om > 59)
+			return -1;
+	} else {
+		return -1;
+	}
+	if (*p || y < 1970 || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60)
+		return -1;
+	memset(&tm, 0, sizeof(tm));
+	tm.tm_year = y - 1900;
+	tm.tm_mon = mo - 1;
+	tm.tm_mday = d;
+	tm.tm_hour = h;
+	tm.tm_min = mi;
+	tm.tm_sec = sec;
+	t = timegm(&tm);
+	if (t == (time_t)-1)
+		return -1;
+	out->tv_sec = t - sign * (oh * 3600 + om * 60);
+	out->tv_nsec = nsec;
+	return 0;
+}
+
+void tagtime_format(char *out, size_t n, const struct timespec *t)
+{
+	struct tm tm;
+	char frac[16] = "";
+	time_t sec = t->tv_sec;
+
+	gmtime_r(&sec, &tm);
+	if (t->tv_nsec > 0 && t->tv_nsec < 1000000000L) {
+		size_t len;
+		snprintf(frac, sizeof(frac), ".%09ld", t->tv_nsec);
+		len = strlen(frac);
+		while (frac[len - 1] == '0')
+			frac[--len] = '\0';
+	}
+	snprintf(out, n, "%04d-%02d-%02dT%02d:%02d:%02d%sZ", tm.tm_year + 1900, tm.tm_mon + 1,
+	         tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, frac);
+}
+
+/* --- tag lists --- */
+
+struct taglist *taglist_new(void)
+{
+	return xcalloc(1, sizeof(struct taglist));
+}
+
+void taglist_free(struct taglist *l)
+{
+	size_t i;
+
+	if (!l)
+		return;
+	for (i = 0; i < l->nr; i++) {
+		free(l->v[i].name);
+		free(l->v[i].digest);
+	}
+	free(l->v);
+	free(l->image);
+	free(l->registry);
+	free(l);
+}
+
+const struct tag_entry *taglist_find(const struct taglist *l, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < l->nr; i++)
+		if (!strcmp(l->v[i].name, name))
+			return &l->v[i];
+	return NULL;
+}
+
+struct tag_entry *taglist_add(struct taglist *l, const char *name, const struct timespec *updated,
+                              const char *digest)
+{
+	struct tag_entry *e = (struct tag_entry *)taglist_find(l, name);
+
+	if (!tag_name_valid(name, strlen(name)))
+		return NULL;
+	if (e) {
+		free(e->digest);
+	} else {
+		ALLOC_GROW(l->v, l->nr + 1, l->alloc);
+		e = &l->v[l->nr++];
+		memset(e, 0, sizeof(*e));
+		e->name = xstrdup(name);
+		e->candidate = !tagver_parse(&e->ver, name);
+	}
+	e->has_time = updated != NULL;
+	if (updated)
+		e->updated = *updated;
+	e->digest = digest ? xstrdup(digest) : NULL;
+	return e;
+}
+
+/* Negative when `a` is newer, as qsort wants for a newest-first order. */
+static int entry_order(const void *pa, const void *pb)
+{
+	const struct tag_entry *a = pa, *b = pb;
+	int c;
+
+	if (a->candidate != b->candidate)
+		return a->candidate ? -1 : 1;
+	if (a->candidate) {
+		uint64_t ba = tagver_build(&a->ver), bb = tagver_build(&b->ver);
+		if (ba != bb)
+			return ba > bb ? -1 : 1;
+		c = tagver_cmp(&a->ver, &b->ver);
+		if (c)
+			return -c;
+	}
+	return strcmp(a->name, b->name);
+}
+
+void taglist_sort(struct taglist *l)
+{
+	if (l->nr > 1)
+		qsort(l->v, l->nr, sizeof(*l->v), entry_order);
+}
+
+size_t taglist_count_candidates(const struct taglist *l)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < l->nr; i++)
+		n += l->v[i].candidate;
+	return n;
+}
+
+/* --- picking --- */
+
+static int denied(const struct strlist *deny, const char *image, const char *tag)
+{
+	size_t i, ilen = strlen(image);
+
+	for (i = 0; deny && i < deny->nr; i++) {
+		const char *d = deny->v[i];
+		if (!strncmp(d, image, ilen) && d[ilen] == ':' && !strcmp(d + ilen + 1, tag))
+			return 1;
+	}
+	return 0;
+}
+
+static int old_enough(const struct tag_entry *e, const struct tagver_policy *p, time_t now)
+{
+	if (p->min_age_days <= 0)
+		return 1;
+	if (!e->has_time)
+		return !p->unknown_age_deny;
+	return now - e->updated.tv_sec >= (time_t)p->min_age_days * 86400;
+}
+
+const struct tag_entry *tagver_pick(const struct taglist *tags, const char *image,
+                                    const char *current, const struct tagver_policy *policy)
+{
+	const struct tag_entry *best = NULL;
+	struct tagver cur = {0, {0}};
+	time_t now = policy->now ? policy->now : time(NULL);
+	int keep = 0; /* leading components that must match the current tag's */
+	size_t i;
+
+	if (current && !tagver_parse(&cur, current)) {
+		int base = cur.nr - 1;
+		if (policy->strategy == STRATEGY_SAME_MINOR)
+			keep = base >= 2 ? 2 : 1;
+		else if (policy->strategy == STRATEGY_SAME_MAJOR)
+			keep = 1;
+	}
+	for (i = 0; i < tags->nr; i++) {
+		const struct tag_entry *e = &tags->v[i];
+		int k;
+
+		if (!e->candidate)
+			continue;
+		if (keep && e->ver.nr - 1 < keep)
+			continue;
+		for (k = 0; k < keep && e->ver.part[k] == cur.part[k]; k++)
+			;
+		if (k < keep || denied(policy->deny_tags, image, e->name) ||
+		    !old_enough(e, policy, now))
+			continue;
+		if (!best || entry_order(e, best) < 0)
+			best = e;
+	}
+	return best;
+}
+
+int tagver_is_upgrade(const char *current, const char *target)
+{
+	struct tagver c, t;
+
+	if (!target || tagver_parse(&t, target))
+		return 0;
+	if (!current || tagver_parse(&c, current))
+		return 1;
+	return tagver_build(&c) < tagver_build(&t);
+}
