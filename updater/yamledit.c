@@ -730,6 +730,20 @@ void yaml_doc_parse(struct yaml_doc *out, const char *data, size_t len)
 		values_release(out);
 }
 
+int yaml_value_same(const struct yaml_value *a, const struct yaml_value *b)
+{
+	size_t i;
+	if (a->kind != b->kind || a->style != b->style || a->anchored != b->anchored ||
+	    a->text_len != b->text_len || a->nr_items != b->nr_items)
+		return 0;
+	if (a->text_len && memcmp(a->text, b->text, a->text_len))
+		return 0;
+	for (i = 0; i < a->nr_items; i++)
+		if (strcmp(a->items[i], b->items[i]))
+			return 0;
+	return 1;
+}
+
 void yaml_doc_release(struct yaml_doc *doc)
 {
 	if (!doc)

@@ -114,6 +114,13 @@ void yaml_doc_parse(struct yaml_doc *out, const char *data, size_t len);
 void yaml_doc_release(struct yaml_doc *doc);
 
 /*
+ * Whether two located values read the same: kind, style, anchor, decoded text and items
+ * (positions are not compared). After an edit, re-parse the output and compare every value
+ * but the edited one to prove nothing else moved.
+ */
+int yaml_value_same(const struct yaml_value *a, const struct yaml_value *b);
+
+/*
  * Appends to `out` a copy of `data` in which the scalar `v` reads `new_text`, written in the
  * scalar's own style (plain, single- or double-quoted). Only the bytes in [v->start, v->end)
  * change. DB_EPARSE (and nothing appended) when `v` is not a non-empty plain or quoted scalar,

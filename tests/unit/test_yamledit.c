@@ -57,20 +57,6 @@ static const struct yaml_value *lookup(const struct yaml_doc *doc, const char *w
 	return NULL;
 }
 
-static int same_value(const struct yaml_value *a, const struct yaml_value *b)
-{
-	size_t i;
-	if (a->kind != b->kind || a->style != b->style || a->text_len != b->text_len ||
-	    a->nr_items != b->nr_items)
-		return 0;
-	if (a->text && memcmp(a->text, b->text, a->text_len))
-		return 0;
-	for (i = 0; i < a->nr_items; i++)
-		if (strcmp(a->items[i], b->items[i]))
-			return 0;
-	return 1;
-}
-
 /*
  * Every tracked value of `after` reads as in `before`, except the one at (`script`, `key`)
  * and, when `inserted` is set, a dockerimage45 that was absent before in the same mapping.
@@ -88,7 +74,7 @@ static void assert_others_unchanged(const char *name, const struct yaml_doc *bef
 			if (inserted && side == script && k == YK_DOCKERIMAGE45 &&
 			    a->kind == YV_ABSENT)
 				continue;
-			if (!same_value(a, b))
+			if (!yaml_value_same(a, b))
 				fail_msg("%s: %s%s changed", name, side ? "script." : "",
 				         yaml_key_name(k));
 		}
@@ -151,7 +137,7 @@ static void insert45_and_check(const char *name, const struct buf *in, const str
 	n45 = script ? &redoc->script[YK_DOCKERIMAGE45] : &redoc->top[YK_DOCKERIMAGE45];
 	if (n45->kind != YV_SCALAR || strcmp(n45->text, v->text) || n45->style != v->style)
 		fail_msg("%s: dockerimage45 reads '%s'", name, n45->text ? n45->text : "(none)");
-	if (!same_value(nv, v))
+	if (!yaml_value_same(nv, v))
 		fail_msg("%s: dockerimage changed", name);
 	assert_others_unchanged(name, doc, redoc, script, YK_DOCKERIMAGE45, 1);
 }
