@@ -306,6 +306,9 @@ static size_t skip_properties(const unsigned char *s, size_t n, size_t b, size_t
 				b++, (*col)++;
 			} else if ((w = break_at(s, n, b)) != 0 && b + w <= end) {
 				b += w, (*line)++, *col = 1;
+				/* libyaml skips a BOM at the start of any line, as white space. */
+				if (b + 3 <= end && !memcmp(s + b, "\xEF\xBB\xBF", 3))
+					b += 3, (*col)++;
 			} else if (b < end && s[b] == '#') {
 				while (b < end && !break_at(s, n, b))
 					b++;
@@ -475,9 +478,11 @@ static void record_scalar(struct locator *lc, struct frame *f, int k, const yaml
 		ok = e > b && s[b] == '>';
 		break;
 	default:
+		/* A plain scalar keeps its first and last characters as written. */
 		ok = (e == b && len == 0) ||
-		     (e > b && len > 0 && !is_blank(s[b]) && !break_at(s, lc->n, b) &&
-		      !is_blank(s[e - 1]) && !break_before(s, e));
+		     (e > b && len > 0 && s[b] == ev->data.scalar.value[0] &&
+		      s[e - 1] == ev->data.scalar.value[len - 1] && !is_blank(s[b]) &&
+		      !break_at(s, lc->n, b) && !is_blank(s[e - 1]) && !break_before(s, e));
 	}
 	if (!ok)
 		refuse(lc, "cannot locate the value of '%s' (line %d)", key_names[k], v->line);
