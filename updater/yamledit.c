@@ -546,7 +546,8 @@ static void handle_leaf_value(struct locator *lc, struct frame *f, const yaml_ev
 	v = slot(lc, f->path, f->key);
 	v->kind = YV_ALIAS;
 	place_value(lc, f, v, ev, 0);
-	if (is_image_key(f->key))
+	/* A top-level `script: *x` hides an integration's image inside an anchored node. */
+	if (is_image_key(f->key) || (f->path == P_TOP && f->key == YK_SCRIPT))
 		refuse(lc, "%s is an alias (line %d)", key_names[f->key], v->line);
 }
 
@@ -589,8 +590,9 @@ static void handle_collection_start(struct locator *lc, const yaml_event_t *ev)
 	v->style = flow ? YS_FLOW : YS_PLAIN;
 	v->anchored = anchor != NULL;
 	place_value(lc, f, v, ev, anchor || tag);
-	if (is_image_key(k) && v->anchored) {
-		refuse(lc, "%s carries an anchor (line %d)", key_names[k], v->line);
+	if (is_image_key(k)) {
+		refuse(lc, "%s is a %s, not a string (line %d)", key_names[k],
+		       is_map ? "mapping" : "sequence", v->line);
 		return;
 	}
 	if (is_map && f->path == P_TOP && k == YK_SCRIPT)

@@ -19,16 +19,17 @@
  *		                        "demisto/python3:3.11.10.1", &err);
  *	yaml_doc_release(&doc);
  *
- * A file is *refused* (the editor will not change it, `refused` is set and `reason` says why,
- * with line and column where there is one) when: the YAML has a syntax error; it holds more
- * than one document; it is not valid UTF-8; a key on a path the tool reads (see enum
- * yaml_key, and `commonfields` itself) appears twice in the same mapping of that path (the
- * top level, `script:`, `commonfields:`); a value the tool may rewrite (`dockerimage`,
- * `dockerimage45`) is a block scalar, carries an anchor, or is an alias. Two more cases make
- * what a YAML loader sees differ from what the event stream shows, and are refused on those
- * same mappings: an alias used as a key, and a merge key `<<`. Values found elsewhere (a
- * `dockerimage:` text inside a block scalar or a comment, keys nested deeper) are never
- * reported, and duplicates there do not matter.
+ * A file is *refused* (the editor will not change it, `refused` is set and `reason` says why, with
+ * line and column where there is one) when: the YAML has a syntax error; it holds more than one
+ * document; it is not valid UTF-8; a key on a path the tool reads (see enum yaml_key, and
+ * `commonfields` itself) appears twice in the same mapping of that path (the top level, `script:`,
+ * `commonfields:`); a value the tool may rewrite (`dockerimage`, `dockerimage45`) is a block
+ * scalar, a mapping or a sequence, carries an anchor, or is an alias. Two more cases make what a
+ * YAML loader sees differ from what the event stream shows, and are refused on those same
+ * mappings: an alias used as a key, and a merge key `<<`; and a top-level `script:` that is an
+ * alias (the image would sit inside an anchored node). Values found elsewhere (a `dockerimage:`
+ * text inside a block scalar or a comment, keys nested deeper) are never reported, and duplicates
+ * there do not matter.
  *
  * Reasons are short sentences meant for reports: "duplicate key 'dockerimage' at line 12",
  * "dockerimage is a block scalar (line 4)", "YAML syntax error at line 3, column 7: mapping
