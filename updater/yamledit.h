@@ -144,7 +144,9 @@ int yaml_splice_scalar(struct buf *out, const char *data, size_t len, const stru
  * nothing appended) when `after` is not a non-empty plain or quoted scalar, sits in a flow
  * mapping, spans several lines, or its key does not start its line (`? key`, `- key`); when
  * `key` is not a simple word ([A-Za-z0-9_][A-Za-z0-9_.-]*); or when `new_text` cannot be
- * written in the style. The caller makes sure `key` is not already in that mapping.
+ * written in the style. The caller makes sure `key` is not already in that mapping. Bytes before
+ * the insertion point do not move, so `after` still locates its value in the output, e.g. to
+ * bump dockerimage right after adding dockerimage45.
  */
 int yaml_insert_after(struct buf *out, const char *data, size_t len, const struct yaml_value *after,
                       const char *key, const char *new_text, struct db_err *err);

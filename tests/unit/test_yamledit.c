@@ -232,6 +232,11 @@ static void run_case(const char *dir, const struct gcase *c)
 		insert45_and_check(c->name, &in, &doc, c->where, &out, &redoc);
 		splice_and_check(c->name, &out, &redoc, c->where, c->new_text, &out2, &redoc2);
 		assert_file_equals(c->name, &out2, path.ptr);
+		/* The value located before the insertion still locates it after. */
+		buf_reset(&out2);
+		if (yaml_splice_scalar(&out2, out.ptr, out.len, v, c->new_text, &err) < 0)
+			fail_msg("%s: splice after insert: %s", c->name, err.msg);
+		assert_file_equals(c->name, &out2, path.ptr);
 	} else if (!strcmp(c->op, "bump-error") || !strcmp(c->op, "insert-error")) {
 		if (!strcmp(c->op, "bump-error"))
 			rc = yaml_splice_scalar(&out, in.ptr, in.len, v, c->new_text, &err);
