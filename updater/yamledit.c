@@ -151,6 +151,15 @@ static size_t break_before(const unsigned char *s, size_t i)
 	return 0;
 }
 
+/* Whether s[b..e) holds a line break. */
+static int has_break(const unsigned char *s, size_t n, size_t b, size_t e)
+{
+	for (; b < e; b++)
+		if (break_at(s, n, b))
+			return 1;
+	return 0;
+}
+
 /*
  * libyaml's marks count characters of the text after a leading BOM (a CRLF is two). The map
  * turns them into byte offsets of the original buffer with a cursor that walks the UTF-8
@@ -285,10 +294,19 @@ static int is_blank(unsigned char c)
 	return c == ' ' || c == '\t';
 }
 
+/* Characters of an anchor name, as libyaml 0.2 scans them. */
+static int is_anchor_char(unsigned char c)
+{
+	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	       c == '_' || c == '-';
+}
+
 /*
  * A node's event starts at its properties (`&anchor`, `!tag`), which may be separated from
  * the content by blanks, comments and line breaks. Steps over them to the content, never past
- * `end`, keeping `line`/`col` (1-based) in step.
+ * `end`, keeping `line`/`col` (1-based) in step. The rules are libyaml's: an anchor name ends
+ * at the first character outside [0-9A-Za-z_-] (`&a:b` is the anchor `a` on the scalar `:b`),
+ * a tag at a blank or a line break.
  */
 static size_t skip_properties(const unsigned char *s, size_t n, size_t b, size_t end, int *line,
                               int *col)
@@ -297,9 +315,14 @@ static size_t skip_properties(const unsigned char *s, size_t n, size_t b, size_t
 	if (end > n)
 		end = n;
 	while (b < end && (s[b] == '&' || s[b] == '!')) {
-		while (b < end && !is_blank(s[b]) && !break_at(s, n, b)) {
-			b += utf8_width(s[b]);
-			(*col)++;
+		if (s[b] == '&') {
+			for (b++, (*col)++; b < end && is_anchor_char(s[b]); b++)
+				(*col)++;
+		} else {
+			while (b < end && !is_blank(s[b]) && !break_at(s, n, b)) {
+				b += utf8_width(s[b]);
+				(*col)++;
+			}
 		}
 		for (;;) {
 			if (b < end && is_blank(s[b])) {
@@ -478,11 +501,16 @@ static void record_scalar(struct locator *lc, struct frame *f, int k, const yaml
 		ok = e > b && s[b] == '>';
 		break;
 	default:
-		/* A plain scalar keeps its first and last characters as written. */
+		/*
+		 * A plain scalar on one line is its text; one on several lines keeps at least
+		 * its first and last characters (line folding changes the middle).
+		 */
 		ok = (e == b && len == 0) ||
 		     (e > b && len > 0 && s[b] == ev->data.scalar.value[0] &&
 		      s[e - 1] == ev->data.scalar.value[len - 1] && !is_blank(s[b]) &&
 		      !break_at(s, lc->n, b) && !is_blank(s[e - 1]) && !break_before(s, e));
+		if (ok && e > b && !has_break(s, lc->n, b, e))
+			ok = e - b == len && !memcmp(s + b, ev->data.scalar.value, len);
 	}
 	if (!ok)
 		refuse(lc, "cannot locate the value of '%s' (line %d)", key_names[k], v->line);
@@ -908,6 +936,11 @@ int yaml_splice_scalar(struct buf *out, const char *data, size_t len, const stru
 
 	if ((rc = check_scalar(data, len, v, err)) < 0)
 		return rc;
+	/* `&a:b` is the anchor `a` on `:b`; other text there would extend the anchor's name. */
+	if (v->anchored && v->start > 0 && !is_blank((unsigned char)data[v->start - 1]) &&
+	    !break_before((const unsigned char *)data, v->start))
+		return db_err_set(err, DB_EPARSE, "the value at line %d is glued to its anchor",
+		                  v->line);
 	buf_grow(out, len + strlen(new_text) + 8);
 	buf_add(out, data, v->start);
 	if ((rc = add_styled(out, v->style, v->in_flow, new_text, err)) < 0) {
@@ -941,12 +974,11 @@ int yaml_insert_after(struct buf *out, const char *data, size_t len, const struc
 			                  "cannot add a key after line %d: the key does not start "
 			                  "its line",
 			                  after->line);
-	for (i = after->start; i < after->end; i++)
-		if (break_at(s, len, i))
-			return db_err_set(err, DB_EPARSE,
-			                  "cannot add a key after line %d: the value spans several "
-			                  "lines",
-			                  after->line);
+	if (has_break(s, len, after->start, after->end))
+		return db_err_set(err, DB_EPARSE,
+		                  "cannot add a key after line %d: the value spans several "
+		                  "lines",
+		                  after->line);
 	if (!key[0] ||
 	    strspn(key, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
 	                "0123456789_") == 0 ||

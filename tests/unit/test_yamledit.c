@@ -558,6 +558,34 @@ static void test_offsets_after_multibyte(void **state)
 	buf_release(&in);
 }
 
+/* A value's bytes start after its properties, by libyaml's rules for where those end. */
+static void test_values_after_properties(void **state)
+{
+	static const char *const cases[][2] = {
+	    {"name: &a:b c\n", ":b c"},
+	    {"name: &a-1_B  x\n", "x"},
+	    {"name: !!str &a\n  # note\n  x y\n", "x y"},
+	    {"name: &a !t 'q'\n", "'q'"},
+	    {"name: !t\r\n  \"x\"\r\n", "\"x\""},
+	    {"&k name: x\n", "x"},
+	};
+	size_t i;
+	(void)state;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct yaml_doc doc;
+		const struct yaml_value *v;
+		yaml_doc_parse(&doc, cases[i][0], strlen(cases[i][0]));
+		assert_false(doc.refused);
+		v = &doc.top[YK_NAME];
+		if (v->end - v->start != strlen(cases[i][1]) ||
+		    memcmp(cases[i][0] + v->start, cases[i][1], v->end - v->start))
+			fail_msg("'%s': located '%.*s'", cases[i][0], (int)(v->end - v->start),
+			         cases[i][0] + v->start);
+		yaml_doc_release(&doc);
+	}
+}
+
 static void test_writers_refuse_what_they_cannot_write(void **state)
 {
 	static const char *const not_plain[] = {
@@ -762,6 +790,7 @@ int main(void)
 	    cmocka_unit_test(test_key_names),
 	    cmocka_unit_test(test_empty_and_odd_inputs),
 	    cmocka_unit_test(test_offsets_after_multibyte),
+	    cmocka_unit_test(test_values_after_properties),
 	    cmocka_unit_test(test_writers_refuse_what_they_cannot_write),
 	    cmocka_unit_test(test_insert_key_must_be_simple),
 	    cmocka_unit_test(test_golden),
