@@ -264,10 +264,10 @@ static void add_log_tail(struct buf *out, const char *log, size_t room)
 	struct buf tmp = BUF_INIT;
 	size_t n = strlen(log), start = 0, excess;
 
-	/* Escaping turns one byte into five at most ("&amp;") and never into fewer than one, but
-	 * for '\r' (dropped); a tail of 16 times the room is plenty to start from. */
-	if (n > 16 * LOG_MAX)
-		start = n - 16 * LOG_MAX;
+	/* Escaping never turns a byte into less than one, but for '\r' (dropped): the last
+	 * `room` bytes are the most that can fit. */
+	if (n > room)
+		start = n - room;
 	for (;;) {
 		while (start < n && ((unsigned char)log[start] & 0xc0) == 0x80)
 			start++;
@@ -315,13 +315,15 @@ static void add_logs(struct buf *out, size_t start, const struct pr_request *req
 		if (!it->log || !*it->log) {
 			buf_adds(out, "*No log was recorded.*\n");
 		} else {
-			buf_adds(out, "<pre>\n");
 			/* The share covers this entry's heading and tags too. */
-			used = out->len - entry_start + sizeof("</pre>\n") +
-			       sizeof("[999999 bytes cut]");
+			used =
+			    out->len - entry_start + sizeof("<pre>\n</pre>\n[99999999 bytes cut]");
 			room = share > used ? share - used : 0;
-			add_log_tail(out, it->log, room < LOG_MAX ? room : LOG_MAX);
-			buf_adds(out, "</pre>\n");
+			if (room >= LOG_MIN) {
+				buf_adds(out, "<pre>\n");
+				add_log_tail(out, it->log, room < LOG_MAX ? room : LOG_MAX);
+				buf_adds(out, "</pre>\n");
+			}
 		}
 		/* An entry whose log has no room to say anything is no use either. */
 		if (out->len - start > limit || (it->log && *it->log && room < LOG_MIN)) {
