@@ -66,8 +66,9 @@ struct pr_github_opts {
 struct pr_github;
 
 /*
- * `*out` belongs to the caller; free it with pr_github_free(). DB_EAUTH when the token
- * variable is unset or empty, DB_EUSAGE when `api_url` is not an http(s) URL.
+ * `*out` belongs to the caller; free it with pr_github_free(). `opts` may be NULL (all
+ * defaults). DB_EAUTH when the token variable is unset or empty, DB_EUSAGE when `api_url` is
+ * not an http(s) URL.
  */
 int pr_github_new(struct pr_github **out, const struct pr_github_opts *opts, struct db_err *err);
 void pr_github_free(struct pr_github *gh);
