@@ -22,7 +22,6 @@
 struct pr_github {
 	struct http_client *http;
 	char *api_url;   /* no trailing '/' */
-	char *origin;    /* scheme://host[:port] of api_url, lower case, for the redirect check */
 	char *host;      /* host[:port], for messages */
 	char *token_env; /* the variable's name, for messages */
 	/* The only copy of the token, wiped on free. */
@@ -95,58 +94,24 @@ static void scrub(const struct pr_github *gh, char *s)
 /* --- URLs ------------------------------------------------------------------------------ */
 
 /*
- * The origin of an http(s) URL, "scheme://host[:port]" in lower case without a default port,
- * or -1 when `url` is not http(s) or carries a user name or password (credentials belong in
- * the token, not in the URL). `host` gets "host[:port]" as written, for messages.
+ * Checks that api_url is an http(s) URL without a user name or password (credentials belong
+ * in the token, not in the URL) and puts its "host[:port]" into `host`, for messages.
  */
-static int url_origin(struct buf *origin, struct buf *host, const char *url)
+static int api_host(struct buf *host, const char *url)
 {
-	const char *auth, *end, *port;
-	size_t scheme_len, i;
+	const char *auth, *end;
 
 	if (!strncasecmp(url, "https://", 8))
-		scheme_len = 5;
+		auth = url + 8;
 	else if (!strncasecmp(url, "http://", 7))
-		scheme_len = 4;
+		auth = url + 7;
 	else
 		return -1;
-	auth = url + scheme_len + 3;
 	end = auth + strcspn(auth, "/?#");
 	if (end == auth || memchr(auth, '@', (size_t)(end - auth)))
 		return -1;
-	if (auth[0] == '[') { /* an IPv6 literal: a port can only follow the ']' */
-		const char *close = memchr(auth, ']', (size_t)(end - auth));
-		if (!close || (close + 1 < end && close[1] != ':'))
-			return -1;
-		port = close + 1 < end ? close + 1 : NULL;
-	} else {
-		port = memchr(auth, ':', (size_t)(end - auth));
-	}
-	if (port && ((scheme_len == 5 && end - port == 4 && !strncmp(port, ":443", 4)) ||
-	             (scheme_len == 4 && end - port == 3 && !strncmp(port, ":80", 3))))
-		end = port;
-	for (i = 0; i < (size_t)(end - url); i++)
-		buf_addch(origin, tolower((unsigned char)url[i]));
-	if (host)
-		buf_add(host, auth, (size_t)(end - auth));
+	buf_add(host, auth, (size_t)(end - auth));
 	return 0;
-}
-
-/* Percent-encodes all but RFC 3986's unreserved characters, for a query value. */
-static void add_query_value(struct buf *out, const char *s)
-{
-	static const char hex[] = "0123456789ABCDEF";
-
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-		if (isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
-			buf_addch(out, c);
-		} else {
-			buf_addch(out, '%');
-			buf_addch(out, hex[c >> 4]);
-			buf_addch(out, hex[c & 15]);
-		}
-	}
 }
 
 /* --- the client ------------------------------------------------------------------------ */
@@ -155,7 +120,7 @@ int pr_github_new(struct pr_github **out, const struct pr_github_opts *opts, str
 {
 	static const struct pr_github_opts defaults;
 	struct pr_github *gh = xcalloc(1, sizeof(*gh));
-	struct buf origin = BUF_INIT, host = BUF_INIT;
+	struct buf host = BUF_INIT;
 	const char *api_url, *env, *tok, *p;
 	size_t len;
 	int ret = 0;
@@ -168,7 +133,7 @@ int pr_github_new(struct pr_github **out, const struct pr_github_opts *opts, str
 	tok = getenv(env);
 	pthread_mutex_init(&gh->lock, NULL);
 	gh->token_env = xstrdup(env);
-	if (url_origin(&origin, &host, api_url) < 0) {
+	if (api_host(&host, api_url) < 0) {
 		ret = db_err_set(
 		    err, DB_EUSAGE,
 		    "pull_request.api_url '%s' is not an http(s) URL without credentials",
@@ -195,7 +160,6 @@ int pr_github_new(struct pr_github **out, const struct pr_github_opts *opts, str
 	while (len && api_url[len - 1] == '/')
 		len--;
 	gh->api_url = xstrndup(api_url, len);
-	gh->origin = buf_detach(&origin, NULL);
 	gh->host = buf_detach(&host, NULL);
 	gh->auth_header = xasprintf(AUTH_PREFIX "%s", tok);
 	gh->rate_retries = opts->rate_retries > 0 ? opts->rate_retries : 4;
@@ -205,7 +169,6 @@ int pr_github_new(struct pr_github **out, const struct pr_github_opts *opts, str
 	gh->write_gap_ms = opts->write_gap_ms ? opts->write_gap_ms : 1000;
 	ret = http_client_new(&gh->http, &opts->http, err);
 out:
-	buf_release(&origin);
 	buf_release(&host);
 	if (ret < 0)
 		pr_github_free(gh);
@@ -227,7 +190,6 @@ void pr_github_free(struct pr_github *gh)
 		free(gh->auth_header);
 	}
 	free(gh->api_url);
-	free(gh->origin);
 	free(gh->host);
 	free(gh->token_env);
 	pthread_mutex_destroy(&gh->lock);
@@ -340,7 +302,7 @@ static int gh_call(struct pr_github *gh, struct gh_reply *r, const char *method,
 	                         "X-GitHub-Api-Version: 2022-11-28", gh->auth_header,
 	                         body ? "Content-Type: application/json" : NULL, NULL};
 	struct http_request req = {0};
-	struct buf url = BUF_INIT, eff = BUF_INIT;
+	struct buf url = BUF_INIT;
 	char *shown = xasprintf("%s%s", gh->api_url, path);
 	long waited = 0, wait;
 	int attempt, ret = 0;
@@ -373,9 +335,10 @@ static int gh_call(struct pr_github *gh, struct gh_reply *r, const char *method,
 			goto out;
 		}
 		ret = 0;
-		buf_reset(&eff);
-		if (r->http.effective_url && (url_origin(&eff, NULL, r->http.effective_url) < 0 ||
-		                              strcmp(eff.ptr, gh->origin))) {
+		/* libcurl withholds the Authorization header from another host; an answer from
+		 * there is not GitHub's answer either. */
+		if (r->http.effective_url &&
+		    !http_same_origin(r->http.effective_url, gh->api_url)) {
 			ret = db_err_set(
 			    err, DB_ENET,
 			    "github at '%s': %s '%s' was redirected to another host; the "
@@ -406,7 +369,6 @@ static int gh_call(struct pr_github *gh, struct gh_reply *r, const char *method,
 	}
 out:
 	buf_release(&url);
-	buf_release(&eff);
 	free(shown);
 	return ret;
 }
@@ -484,15 +446,16 @@ static int find_open(struct pr_github *gh, json_t **found, const struct pr_repo 
 	struct gh_reply r = GH_REPLY_INIT;
 	struct buf path = BUF_INIT, query = BUF_INIT, head = BUF_INIT;
 	json_t *pr, *best = NULL;
+	char *escaped;
 	size_t i;
 	int ret;
 
 	*found = NULL;
 	buf_addf(&path, "/repos/%s/%s/pulls", repo->owner, repo->name);
 	buf_addf(&head, "%s:%s", repo->owner, req->head);
-	buf_adds(&query, "head=");
-	add_query_value(&query, head.ptr);
-	buf_adds(&query, "&state=open&per_page=100");
+	escaped = http_escape(head.ptr);
+	buf_addf(&query, "head=%s&state=open&per_page=100", escaped);
+	free(escaped);
 	if ((ret = gh_call(gh, &r, "GET", path.ptr, query.ptr, NULL, err)) < 0)
 		goto out;
 	if (!is_2xx(&r)) {
