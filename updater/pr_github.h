@@ -32,8 +32,8 @@
  * with `retry-after`, or with `x-ratelimit-remaining: 0` and `x-ratelimit-reset`, or one whose
  * message names a rate limit, is retried after the wait it asks for (at least a minute when it
  * names none, doubling), each wait capped at `rate_wait_cap_ms`, at most `rate_retries` times;
- * a wait longer than what is left of `rate_wait_budget_ms` is an error at once, naming when
- * the limit resets. Connection errors, 429 and 5xx are also retried by the HTTP layer
+ * a wait longer than what is left of `rate_wait_budget_ms` is an error at once, naming the
+ * wait asked for. Connection errors, 429 and 5xx are also retried by the HTTP layer
  * (common/http.h).
  *
  * Writes go out one at a time: the client serialises pr_github_submit() calls with a lock
