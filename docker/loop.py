@@ -705,6 +705,8 @@ class Supervisor(object):
         self.base = tempfile.mkdtemp(prefix='dockerbump-loop-')
         self.moddir = None
         self.runs = 0
+        # Requests that arrived while an item ran, for after it.
+        self.deferred = []
 
     def send(self, obj):
         write_all(self.out_fd, encode_line(obj))
@@ -739,7 +741,10 @@ class Supervisor(object):
         self.hello()
         try:
             while True:
-                line = self.input.readline()
+                if self.deferred:
+                    line = self.deferred.pop(0)
+                else:
+                    line = self.input.readline()
                 if line is None:
                     break
                 msg = decode_line(line)
@@ -752,7 +757,8 @@ class Supervisor(object):
                     break
                 elif kind == 'run' or 'script' in msg:
                     self.run(msg)
-                    if self.input.eof and not self.input.buf:
+                    if self.input.eof and not self.input.buf and \
+                            not self.deferred:
                         break
         finally:
             shutil.rmtree(self.base, ignore_errors=True)
@@ -798,6 +804,8 @@ class Supervisor(object):
         final = None
         done = None
         exited_at = None
+        # Lines that came with the request, e.g. a ping right behind it.
+        pending += self.from_server()
 
         def forward(obj):
             line = encode_line(obj)
@@ -893,6 +901,8 @@ class Supervisor(object):
                 self.send({'type': 'pong'})
             elif 'id' in msg and 'type' not in msg:
                 relay += line + b'\n'
+            else:
+                self.deferred.append(line)
 
     @staticmethod
     def lines(reader):

@@ -78,12 +78,13 @@ struct verify_file {
 
 /* One item to verify. Everything is copied by verify_session_add(). */
 struct verify_item {
-	const char *id;         /* the caller's key, e.g. the YAML's repository path */
-	const char *name;       /* item name: the file name in tracebacks, "<name>_test.py" */
-	const char *code;       /* the Python code */
-	int integration;        /* 1: an integration (command test-module), 0: a script */
-	const char *image_old;  /* full references, registry host included where it is not */
-	const char *image_new;  /*   Docker Hub; NULL: that side is not run (VERIFY_OUTCOME_NOT_RUN) */
+	const char *id;        /* the caller's key, e.g. the YAML's repository path */
+	const char *name;      /* item name: the file name in tracebacks, "<name>_test.py" */
+	const char *code;      /* the Python code */
+	int integration;       /* 1: an integration (command test-module), 0: a script */
+	const char *image_old; /* full references, registry host included where it is not */
+	const char
+	    *image_new; /*   Docker Hub; NULL: that side is not run (VERIFY_OUTCOME_NOT_RUN) */
 	const struct verify_file *files; /* tests level: the item's folder; may be NULL */
 	size_t nr_files;
 	const char *test_file; /* tests level: path among `files`; NULL: "<name>_test.py" */
@@ -109,9 +110,12 @@ struct verify_opts {
 	 * Not user-facing. `no_reuse`: one container per item and image (the benchmark's
 	 * baseline). `local_python`: run the loop under this interpreter on the host instead of
 	 * in containers, image names then only label the results (protocol tests, benchmark).
+	 * `backstop_ms`: how long past the timeout a silent loop is given before its container
+	 * is killed (0: 15 s).
 	 */
 	int no_reuse;
 	const char *local_python;
+	long backstop_ms;
 };
 
 /* The outcome of an item in one image. Strings are owned by the session. */
@@ -123,7 +127,7 @@ struct verify_side {
 	const char *traceback;      /* the traceback lines joined by newlines, or NULL */
 	const char *log;            /* logs, printed output and results, capped; never NULL */
 	long duration_ms;
-	int cached;                 /* read from the on-disk cache; no container ran */
+	int cached; /* read from the on-disk cache; no container ran */
 };
 
 struct verify_result {
