@@ -82,20 +82,13 @@
 
 from __future__ import absolute_import, division, print_function
 
-import base64
+# Only what the runner needs on every item is imported here: a runner is a fresh
+# interpreter per item, and imports are most of what it costs. The rest is imported
+# where it is used.
 import errno
-import hashlib
 import json
 import os
-import select
-import shutil
-import signal
 import sys
-import tarfile
-import tempfile
-import time
-import traceback
-import uuid
 
 PROTOCOL = 1
 PY2 = sys.version_info[0] == 2
@@ -178,6 +171,7 @@ def set_nonblock(fd):
 
 
 def retry_eintr(fn, *args):
+    import select
     while True:
         try:
             return fn(*args)
@@ -398,6 +392,7 @@ def make_demisto(chan, req, repo_mock):
             return chan.request('investigation', {})
 
         def uniqueFile(self):
+            import uuid
             return str(uuid.uuid4())
 
         def getFilePath(self, entry_id):
@@ -461,6 +456,7 @@ def compile_item(code, filename):
 
 
 def exception_message(chan, exc_info):
+    import traceback
     etype, value, tb = exc_info
     # Frames of this loop say nothing about the item: start at its own.
     while tb is not None and tb.tb_frame.f_globals is globals():
@@ -546,7 +542,10 @@ def run_tests(chan, req, moddir, workdir):
         chan.send({'type': 'skipped',
                    'args': {'reason': 'pytest is not importable'}})
         return None
+    import base64
     import io
+    import shutil
+    import tarfile
     data = base64.b64decode(req.get('files') or '')
     itemdir = os.path.join(workdir, 'item')
     os.mkdir(itemdir)
@@ -596,7 +595,7 @@ def runner_main():
     line = chan.reader.readline()
     req = decode_line(line or b'') or {}
     moddir = req.get('_moddir')
-    workdir = req.get('_workdir') or tempfile.gettempdir()
+    workdir = req.get('_workdir') or os.getcwd()
     level = req.get('level') or 'load'
     name = req.get('name') or 'item'
     filename = name if name.endswith('.py') else name + '.py'
@@ -630,10 +629,25 @@ def runner_main():
 # --------------------------------------------------------------------------
 # Supervisor: the long-lived process that talks to the server.
 
+# A runner imports this source as a module from the supervisor's folder, so
+# that its compiled form is cached there after the first item.
+RUNNER_BOOT = ('import sys;sys.path.insert(0,%r);import dockerbump_loop;'
+               'sys.path.pop(0);dockerbump_loop.main()')
+
+
+def load_supervisor_modules():
+    global hashlib, select, shutil, signal, tempfile, time
+    import hashlib
+    import select
+    import shutil
+    import signal
+    import tempfile
+    import time
+
 class Runner(object):
     """One runner process and its three pipes, seen from the supervisor."""
 
-    def __init__(self, source, workdir):
+    def __init__(self, base, workdir):
         in_r, in_w = os.pipe()
         proto_r, proto_w = os.pipe()
         out_r, out_w = os.pipe()
@@ -647,7 +661,7 @@ class Runner(object):
                 os.closerange(3, 65536)
                 os.chdir(workdir)
                 os.execv(sys.executable,
-                         [sys.executable, '-c', source, 'runner'])
+                         [sys.executable, '-c', RUNNER_BOOT % base, 'runner'])
             finally:
                 os._exit(127)
         for fd in (in_r, proto_w, out_w):
@@ -703,6 +717,8 @@ class Supervisor(object):
         set_cloexec(self.out_fd)
         os.dup2(2, 1)
         self.base = tempfile.mkdtemp(prefix='dockerbump-loop-')
+        with open(os.path.join(self.base, 'dockerbump_loop.py'), 'wb') as f:
+            f.write(to_bytes(source))
         self.moddir = None
         self.runs = 0
         # Requests that arrived while an item ran, for after it.
@@ -779,7 +795,7 @@ class Supervisor(object):
         final = None
         done = None
         try:
-            runner = Runner(self.source, workdir)
+            runner = Runner(self.base, workdir)
         except OSError as e:
             runner = None
             final = {'type': 'crash',
@@ -938,6 +954,7 @@ def main():
     if sys.argv[1:2] == ['runner']:
         runner_main()
         return
+    load_supervisor_modules()
     source = globals().get('_dockerbump_loop_source')
     if source is None:
         with open(os.path.abspath(__file__), 'rb') as f:

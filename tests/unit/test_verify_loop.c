@@ -323,8 +323,9 @@ static const struct expect cases[] = {
     {"MockFallback", "assert demisto.getCustomThing() == 42\n", 0, VERIFY_OUTCOME_OK, NULL, NULL},
     {"ErrorEntry", "return_error('missing argument')\n", 0, VERIFY_OUTCOME_ERROR_ENTRY, NULL,
      "missing argument"},
-    {"Raises", "import no_such_module_xyz\n", 0, VERIFY_OUTCOME_EXCEPTION, "ModuleNotFoundError",
-     NULL},
+    /* ModuleNotFoundError on Python 3, ImportError on Python 2. */
+    {"Raises", "import no_such_module_xyz\n", 0, VERIFY_OUTCOME_EXCEPTION, "Error",
+     "no_such_module_xyz"},
     {"NameError", "undefined_name_xyz()\n", 0, VERIFY_OUTCOME_EXCEPTION, "NameError", NULL},
     {"SyncError", "demisto.internalHttpRequest('GET', '/')\n", 0, VERIFY_OUTCOME_EXCEPTION,
      "SyncError", NULL},
@@ -394,7 +395,7 @@ static void check_side(const struct expect *e, const struct verify_side *v)
 {
 	if (v->outcome != e->outcome ||
 	    (e->exception_type &&
-	     (!v->exception_type || strcmp(e->exception_type, v->exception_type))) ||
+	     (!v->exception_type || !strstr(v->exception_type, e->exception_type))) ||
 	    (e->in_log && !strstr(v->log, e->in_log) &&
 	     !(v->message && strstr(v->message, e->in_log))))
 		fail_msg("%s: got %s (%s: %s)\nlog:\n%s\ntraceback:\n%s", e->name,
