@@ -635,6 +635,18 @@ RUNNER_BOOT = ('import sys;sys.path.insert(0,%r);import dockerbump_loop;'
                'sys.path.pop(0);dockerbump_loop.main()')
 
 
+def precompile(path):
+    """Caches the bytecode of a module every runner imports, whatever
+    PYTHONDONTWRITEBYTECODE says: runners only read it."""
+    if not os.path.exists(path):
+        return
+    try:
+        import py_compile
+        py_compile.compile(path, doraise=True)
+    except Exception:  # noqa: BLE001 (a module that does not compile fails later)
+        pass
+
+
 def load_supervisor_modules():
     global hashlib, select, shutil, signal, tempfile, time
     import hashlib
@@ -717,8 +729,10 @@ class Supervisor(object):
         set_cloexec(self.out_fd)
         os.dup2(2, 1)
         self.base = tempfile.mkdtemp(prefix='dockerbump-loop-')
-        with open(os.path.join(self.base, 'dockerbump_loop.py'), 'wb') as f:
+        path = os.path.join(self.base, 'dockerbump_loop.py')
+        with open(path, 'wb') as f:
             f.write(to_bytes(source))
+        precompile(path)
         self.moddir = None
         self.runs = 0
         # Requests that arrived while an item ran, for after it.
@@ -745,6 +759,8 @@ class Supervisor(object):
                     with open(os.path.join(tmp, name + '.py'), 'wb') as f:
                         f.write(to_bytes(modules[name]))
             os.rename(tmp, moddir)
+            for name in MODULE_NAMES:
+                precompile(os.path.join(moddir, name + '.py'))
         self.moddir = moddir
 
     def hello(self):
