@@ -441,7 +441,7 @@ def load_module_file(name, path):
     mod.__file__ = path
     with open(path, 'rb') as f:
         source = f.read()
-    exec(compile(source, path, 'exec'), mod.__dict__)
+    exec(compile(source, path, 'exec', 0, True), mod.__dict__)
     return mod
 
 
@@ -452,7 +452,9 @@ def compile_item(code, filename):
     lines = [line + '\n' for line in text.split('\n')]
     linecache.cache[filename] = (len(text), None, lines, filename)
     # Python 2 refuses a coding declaration in a unicode string.
-    return compile(to_bytes(text) if PY2 else text, filename, 'exec')
+    # dont_inherit: this file's __future__ imports are not the item's (a
+    # Python 2 item may use the print statement).
+    return compile(to_bytes(text) if PY2 else text, filename, 'exec', 0, True)
 
 
 def exception_message(chan, exc_info):

@@ -269,11 +269,33 @@ static void test_raw_protocol(void **state)
 static void test_raw_protocol_python2(void **state)
 {
 	const char *py2 = getenv("DOCKERBUMP_TEST_PYTHON2");
+	struct peer p;
+	char *line;
+	json_t *m;
 
 	(void)state;
 	if (!py2 || !*py2)
 		skip();
 	raw_protocol(py2);
+	/* Python 2 code: the loop's own __future__ imports must not leak into it. */
+	peer_start(&p, py2);
+	line = run_line("PrintStatement", "print 'statement', 2\ndemisto.results(1 / 2)\n", "");
+	peer_send(&p, line);
+	free(line);
+	/* Printed output and the protocol travel on different pipes: any order. */
+	for (m = peer_recv(&p); strcmp(type_of(m), "completed"); m = peer_recv(&p)) {
+		json_t *args = json_object_get(m, "args");
+		if (!strcmp(type_of(m), "entryLog"))
+			assert_string_equal(json_string_value(json_object_get(args, "message")),
+			                    "statement 2");
+		else if (!strcmp(type_of(m), "result"))
+			assert_int_equal(json_integer_value(json_object_get(args, "results")), 0);
+		else
+			fail_msg("unexpected %s", type_of(m));
+		json_decref(m);
+	}
+	json_decref(m);
+	peer_stop(&p);
 }
 
 /* ---- outcomes through a session in local mode ---------------------------------------- */
