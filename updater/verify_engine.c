@@ -43,6 +43,7 @@
 #define READ_CHUNK        65536
 /* Slack over max_output for the protocol framing before the backstop cuts a run off. */
 #define OUTPUT_SLACK (256u << 10)
+#define PODMAN_NPROC 16384ULL
 
 /*
  * Reads a decimal length and a newline, then that many bytes of loop source, with unbuffered
@@ -325,21 +326,21 @@ static void build_argv(struct argv *a, const struct engine *e, struct worker *w)
 	argv_push(a, "--cpus");
 	argv_push(a, o->cpus);
 	if (is_podman(o->runtime)) {
-		/* podman asks for its own default rlimits, which a confined host may refuse: ask
-		 * for the ones this process has. */
+		/* podman asks runc for its own default rlimits, which a confined host refuses:
+		 * ask for this process's open-file limit, and a process limit that such hosts
+		 * grant (the pids limit is the real bound). */
 		struct rlimit nofile, nproc;
-		if (getrlimit(RLIMIT_NOFILE, &nofile) == 0 &&
-		    getrlimit(RLIMIT_NPROC, &nproc) == 0) {
+		if (getrlimit(RLIMIT_NOFILE, &nofile) == 0) {
 			argv_push(a, "--ulimit");
 			argv_pushf_owned(a, xasprintf("nofile=%llu:%llu",
 			                              (unsigned long long)nofile.rlim_cur,
 			                              (unsigned long long)nofile.rlim_max));
-			if (nproc.rlim_max != RLIM_INFINITY) {
-				argv_push(a, "--ulimit");
-				argv_pushf_owned(a, xasprintf("nproc=%llu:%llu",
-				                              (unsigned long long)nproc.rlim_cur,
-				                              (unsigned long long)nproc.rlim_max));
-			}
+		}
+		if (getrlimit(RLIMIT_NPROC, &nproc) == 0) {
+			unsigned long long n =
+			    nproc.rlim_cur < PODMAN_NPROC ? nproc.rlim_cur : PODMAN_NPROC;
+			argv_push(a, "--ulimit");
+			argv_pushf_owned(a, xasprintf("nproc=%llu:%llu", n, n));
 		}
 	}
 	argv_push(a, "--");
@@ -486,7 +487,7 @@ static int missing_interpreter(const struct worker *w)
 {
 	int code = proc_exit_code(&w->proc);
 
-	return code == 126 || code == 127 || strstr(w->errtxt.ptr, "executable file not found") ||
+	return code == 127 || strstr(w->errtxt.ptr, "executable file not found") ||
 	       strstr(w->errtxt.ptr, "no such file or directory");
 }
 
