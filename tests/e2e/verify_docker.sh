@@ -208,6 +208,23 @@ expect_exit 3 "$DOCKERBUMP" -C "$REPO" verify --level compile --image "$NEW" --j
 expect_outcome "$T/out" HelloTwo new "exception SyntaxError ok"
 assert_no_leftovers "the Python 2 runs"
 
+echo "== tests level: <Name>_test.py under pytest in the image; skipped without pytest"
+script Tests Adder "$NEW" 'def add(a, b):
+    return a + b'
+printf 'from Adder import add\ndef test_add():\n    assert add(2, 3) == 5\n' \
+	>"$REPO/Packs/Tests/Scripts/Adder/Adder_test.py"
+script Tests Breaker "$NEW" 'def add(a, b):
+    return a - b'
+printf 'from Breaker import add\ndef test_add():\n    assert add(2, 3) == 5\n' \
+	>"$REPO/Packs/Tests/Scripts/Breaker/Breaker_test.py"
+expect_exit 3 "$DOCKERBUMP" -C "$REPO" verify --level tests --json Packs/Tests
+expect_outcome "$T/out" Adder new "ok - ok"
+expect_outcome "$T/out" Breaker new "exception TestsFailed ok"
+expect_exit 0 "$DOCKERBUMP" -C "$REPO" verify --level tests --image "$PY2" --json \
+	Packs/Tests/Scripts/Adder
+expect_outcome "$T/out" Adder new "skipped - ok"
+assert_no_leftovers "the tests level"
+
 echo "== an image that cannot be pulled is an error for its items"
 expect_exit 1 "$DOCKERBUMP" -C "$REPO" verify --image 127.0.0.1:9/demisto/python3:1.2.3.4 \
 	--json Packs/Regress/Scripts/Plain

@@ -242,6 +242,14 @@ static void raw_protocol(const char *py)
 	json_decref(m);
 	m = expect_end(&p, "exception");
 	assert_string_equal(json_string_value(json_object_get(m, "type")), "ValueError");
+	{
+		/* The traceback starts at the item and quotes its source. */
+		char *tb = json_dumps(json_object_get(m, "exception"), 0);
+		assert_non_null(strstr(tb, "Raises.py\\\", line 3"));
+		assert_non_null(strstr(tb, "raise ValueError('boom')"));
+		assert_null(strstr(tb, "runner_main"));
+		free(tb);
+	}
 	json_decref(m);
 
 	/* A crash of the item ends the item, not the loop. */
