@@ -1,0 +1,260 @@
+#!/usr/bin/env bash
+# Verification with a real container engine (SPEC §5): differential outcomes in old, new and
+# broken images, hostile code contained, container reuse and the outcome cache, a Python 2
+# image, a failed pull, no engine at all, and podman as a second runtime when it is there.
+#
+# Needs a running docker engine (tests/run.sh starts one) and root for the image builder;
+# DOCKERBUMP_TEST_NO_DOCKER=1 skips it.
+. "$(dirname "$0")/lib.bash"
+
+[ "${DOCKERBUMP_TEST_NO_DOCKER:-0}" = 1 ] && skip "DOCKERBUMP_TEST_NO_DOCKER=1"
+docker info >/dev/null 2>&1 || fail "no docker engine answers (tests/run.sh starts one)"
+
+OLD=${DOCKERBUMP_TEST_IMAGE_OLD:-demisto/python3:3.11.9.100001}
+NEW=${DOCKERBUMP_TEST_IMAGE_NEW:-demisto/python3:3.11.10.100002}
+BROKEN=${DOCKERBUMP_TEST_IMAGE_BROKEN:-demisto/python3:3.12.1.100003}
+PY2=${DOCKERBUMP_TEST_IMAGE_PY2:-demisto/python:2.7.18.100004}
+export DOCKERBUMP_TEST_IMAGE_OLD=$OLD DOCKERBUMP_TEST_IMAGE_NEW=$NEW
+export DOCKERBUMP_TEST_IMAGE_BROKEN=$BROKEN DOCKERBUMP_TEST_IMAGE_PY2=$PY2
+bash "$DOCKERBUMP_SOURCE_DIR/tests/images/build.sh" old new broken py2
+
+# Whatever happens, no container of ours may survive the test.
+leftovers() { docker ps -aq --filter label=dockerbump.verify; }
+e2e_cleanup_hooks+=('leftovers | xargs -r docker rm -f >/dev/null')
+assert_no_leftovers() {
+	local left
+	left=$(leftovers)
+	[ -z "$left" ] || fail "containers left behind after $1: $left"
+}
+
+REPO=$T/repo
+mkdir -p "$REPO"
+# The config's verify section is honoured: a smaller memory limit makes the hog quick.
+printf 'verify: {memory: 128m, pids: 128, cpus: "1"}\n' >"$REPO/.dockerbump.yml"
+
+# script PACK NAME IMAGE CODE: a split script; integration PACK NAME IMAGE CODE likewise.
+script() {
+	local dir=$REPO/Packs/$1/Scripts/$2
+	mkdir -p "$dir"
+	printf 'commonfields:\n  id: %s\n  version: -1\nname: %s\nscript: '"'-'"'\ntype: python\nsubtype: python3\ndockerimage: %s\n' \
+		"$2" "$2" "$3" >"$dir/$2.yml"
+	printf '%s\n' "$4" >"$dir/$2.py"
+}
+integration() {
+	local dir=$REPO/Packs/$1/Integrations/$2
+	mkdir -p "$dir"
+	printf 'commonfields:\n  id: %s\n  version: -1\nname: %s\ndisplay: %s\ncategory: Utilities\nconfiguration: []\nscript:\n  script: '"'-'"'\n  type: python\n  subtype: python3\n  dockerimage: %s\n' \
+		"$2" "$2" "$2" "$3" >"$dir/$2.yml"
+	printf '%s\n' "$4" >"$dir/$2.py"
+}
+
+# The repository's own shared modules, as the server prepends them.
+mkdir -p "$REPO/Packs/Base/Scripts/CommonServerPython"
+cat >"$REPO/Packs/Base/Scripts/CommonServerPython/CommonServerPython.py" <<'EOF'
+import sys
+import demistomock as demisto
+entryTypes = {'note': 1, 'error': 4}
+def return_error(message):
+    demisto.results({'Type': entryTypes['error'], 'ContentsFormat': 'text', 'Contents': message})
+    sys.exit(0)
+def return_results(result):
+    demisto.results(result)
+EOF
+
+# Items that depend on the image: they import the module the broken image lacks.
+script Regress UsesYaml "$OLD" 'import yaml
+from CommonServerPython import *
+return_results(yaml.safe_dump({"a": 1}))'
+integration Regress YamlIntegration "$OLD" 'import demistomock as demisto
+from CommonServerPython import *
+def main():
+    import yaml
+    if demisto.command() == "test-module":
+        return_results("ok")
+if __name__ in ("__main__", "builtins"):
+    main()'
+# Failing the same way everywhere: never a regression.
+script Regress AlreadyBroken "$OLD" 'undefined_function_of_this_item()'
+script Regress MissingArg "$OLD" 'from CommonServerPython import *
+if not demisto.args().get("value"):
+    return_error("value is required")'
+script Regress Plain "$OLD" 'import json
+return_results(json.dumps({"fine": True}))'
+
+# Hostile code: each must end as the given outcome, and the run must go on.
+script Hostile InfiniteLoop "$OLD" 'while True:
+    pass'
+script Hostile WaitsForever "$OLD" 'import threading
+threading.Event().wait()'
+script Hostile ForkBomb "$OLD" 'import os
+while True:
+    try:
+        os.fork()
+    except OSError:
+        pass'
+script Hostile MemoryHog "$OLD" 'hog = []
+while True:
+    hog.append(bytearray(50 * 1024 * 1024))'
+script Hostile Network "$OLD" 'import socket
+socket.getaddrinfo("deb.debian.org", 80)'
+script Hostile OnlyLoopback "$OLD" 'import socket
+names = sorted(n for _, n in socket.if_nameindex())
+assert names == ["lo"], names
+demisto.results("only lo")'
+script Hostile WritesUsr "$OLD" 'open("/usr/dockerbump-was-here", "w").write("x")'
+script Hostile Garbage "$OLD" 'import os, sys
+os.write(1, b"garbage\n{\"type\": \"completed\"}\n")
+print("{not json")
+sys.stdout.flush()
+demisto.results("survived the garbage")'
+script Hostile AfterAll "$OLD" 'demisto.results("the container still works")'
+
+# outcomes FILE NAME SIDE: prints "outcome exception_type" of an item in the --json output.
+outcome() {
+	python3 - "$1" "$2" "$3" <<'EOF'
+import json, sys
+doc = json.load(open(sys.argv[1]))
+for item in doc["items"]:
+    if item["name"] == sys.argv[2]:
+        side = item[sys.argv[3]]
+        print(side["outcome"], side.get("exception_type") or "-", "regressed" if item["regressed"] else "ok")
+        break
+else:
+    sys.exit("no item %s" % sys.argv[2])
+EOF
+}
+stat() { python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["stats"][sys.argv[2]])' "$1" "$2"; }
+# expect_outcome FILE NAME SIDE WANT...: the item's line matches one of the WANT patterns.
+expect_outcome() {
+	local got want
+	got=$(outcome "$1" "$2" "$3")
+	for want in "${@:4}"; do
+		# shellcheck disable=SC2053 # WANT is a pattern
+		[[ $got == $want ]] && return 0
+	done
+	python3 -c 'import json,sys; [print(json.dumps(i, indent=1)) for i in json.load(open(sys.argv[1]))["items"] if i["name"] == sys.argv[2]]' "$1" "$2" >&2
+	fail "$2 ($3): got '$got', want one of: ${*:4}"
+}
+
+echo "== old vs new: nothing regresses, hostile code is contained"
+expect_exit 0 "$DOCKERBUMP" -C "$REPO" verify --image "$NEW" --old-image "$OLD" --timeout 10 \
+	--json --junit "$T/junit.xml" Packs/Regress Packs/Hostile
+cp "$T/out" "$T/good.json"
+for side in old new; do
+	expect_outcome "$T/good.json" UsesYaml "$side" "ok - ok"
+	expect_outcome "$T/good.json" YamlIntegration "$side" "ok - ok"
+	expect_outcome "$T/good.json" AlreadyBroken "$side" "exception NameError ok"
+	expect_outcome "$T/good.json" MissingArg "$side" "error-entry - ok"
+	expect_outcome "$T/good.json" Plain "$side" "ok - ok"
+	expect_outcome "$T/good.json" InfiniteLoop "$side" "timeout - ok"
+	expect_outcome "$T/good.json" WaitsForever "$side" "timeout - ok"
+	expect_outcome "$T/good.json" ForkBomb "$side" "timeout - ok" "exception * ok" "crash - ok"
+	expect_outcome "$T/good.json" MemoryHog "$side" "crash - ok" "exception MemoryError ok"
+	expect_outcome "$T/good.json" Network "$side" "exception gaierror ok"
+	expect_outcome "$T/good.json" OnlyLoopback "$side" "ok - ok"
+	expect_outcome "$T/good.json" WritesUsr "$side" "exception OSError ok"
+	expect_outcome "$T/good.json" Garbage "$side" "ok - ok"
+	expect_outcome "$T/good.json" AfterAll "$side" "ok - ok"
+done
+grep -q 'survived the garbage' "$T/good.json" || fail "the garbage item's result is missing"
+python3 -c 'import sys, xml.dom.minidom; xml.dom.minidom.parse(sys.argv[1])' "$T/junit.xml" ||
+	fail "the JUnit file is not XML"
+assert_contains "$T/junit.xml" 'tests="28"'
+assert_contains "$T/junit.xml" 'failures="0"'
+assert_no_leftovers "the good run"
+
+echo "== old vs broken: the yaml items regress, the others do not"
+expect_exit 3 "$DOCKERBUMP" -C "$REPO" verify --image "$BROKEN" --old-image "$OLD" --timeout 10 \
+	--json --junit "$T/junit-broken.xml" Packs/Regress
+cp "$T/out" "$T/broken.json"
+expect_outcome "$T/broken.json" UsesYaml new "exception ModuleNotFoundError regressed"
+expect_outcome "$T/broken.json" YamlIntegration new "exception ModuleNotFoundError regressed"
+expect_outcome "$T/broken.json" AlreadyBroken new "exception NameError ok"
+expect_outcome "$T/broken.json" MissingArg new "error-entry - ok"
+expect_outcome "$T/broken.json" Plain new "ok - ok"
+assert_contains "$T/junit-broken.xml" 'failures="2"'
+assert_no_leftovers "the broken run"
+
+echo "== reuse: 50 items in one image start one container; a rerun starts none"
+for i in $(seq 1 50); do
+	script Reuse "Item$i" "$NEW" "demisto.results('item $i')"
+done
+since=$(date +%s)
+expect_exit 0 "$DOCKERBUMP" -C "$REPO" verify --json Packs/Reuse
+until=$(($(date +%s) + 1))
+[ "$(stat "$T/out" containers_started)" = 1 ] || fail "containers_started: $(stat "$T/out" containers_started)"
+[ "$(stat "$T/out" items_run)" = 50 ] || fail "items_run: $(stat "$T/out" items_run)"
+started=$(docker events --since "$since" --until "$until" --filter label=dockerbump.verify=1 \
+	--filter event=start --format '{{.ID}}' | wc -l)
+[ "$started" = 1 ] || fail "the engine saw $started containers start, want 1"
+since=$(date +%s)
+expect_exit 0 "$DOCKERBUMP" -C "$REPO" verify --json Packs/Reuse
+until=$(($(date +%s) + 1))
+[ "$(stat "$T/out" containers_started)" = 0 ] || fail "the rerun started containers"
+[ "$(stat "$T/out" cache_hits)" = 50 ] || fail "cache_hits: $(stat "$T/out" cache_hits)"
+started=$(docker events --since "$since" --until "$until" --filter label=dockerbump.verify=1 \
+	--filter event=start --format '{{.ID}}' | wc -l)
+[ "$started" = 0 ] || fail "the engine saw $started containers start on the rerun"
+assert_no_leftovers "the reuse runs"
+
+echo "== Python 2 image"
+script Py2 HelloTwo "$PY2" 'print "hello from python", 2
+demisto.results(u"unicode ok")'
+expect_exit 0 "$DOCKERBUMP" -C "$REPO" verify --json Packs/Py2
+expect_outcome "$T/out" HelloTwo new "ok - ok"
+assert_contains "$T/out" "hello from python 2"
+# The same code does not compile under Python 3.
+expect_exit 3 "$DOCKERBUMP" -C "$REPO" verify --level compile --image "$NEW" --json Packs/Py2
+expect_outcome "$T/out" HelloTwo new "exception SyntaxError ok"
+assert_no_leftovers "the Python 2 runs"
+
+echo "== tests level: <Name>_test.py under pytest in the image; skipped without pytest"
+script Tests Adder "$NEW" 'def add(a, b):
+    return a + b'
+printf 'from Adder import add\ndef test_add():\n    assert add(2, 3) == 5\n' \
+	>"$REPO/Packs/Tests/Scripts/Adder/Adder_test.py"
+script Tests Breaker "$NEW" 'def add(a, b):
+    return a - b'
+printf 'from Breaker import add\ndef test_add():\n    assert add(2, 3) == 5\n' \
+	>"$REPO/Packs/Tests/Scripts/Breaker/Breaker_test.py"
+expect_exit 3 "$DOCKERBUMP" -C "$REPO" verify --level tests --json Packs/Tests
+expect_outcome "$T/out" Adder new "ok - ok"
+expect_outcome "$T/out" Breaker new "exception TestsFailed ok"
+expect_exit 0 "$DOCKERBUMP" -C "$REPO" verify --level tests --image "$PY2" --json \
+	Packs/Tests/Scripts/Adder
+expect_outcome "$T/out" Adder new "skipped - ok"
+assert_no_leftovers "the tests level"
+
+echo "== an image that cannot be pulled is an error for its items"
+expect_exit 1 "$DOCKERBUMP" -C "$REPO" verify --image 127.0.0.1:9/demisto/python3:1.2.3.4 \
+	--json Packs/Regress/Scripts/Plain
+expect_outcome "$T/out" Plain new "error - ok"
+assert_contains "$T/out" "127.0.0.1:9/demisto/python3:1.2.3.4"
+
+echo "== no engine at all"
+DOCKER_HOST=unix://$T/no-such-engine.sock expect_exit 1 "$DOCKERBUMP" -C "$REPO" verify \
+	Packs/Regress/Scripts/Plain
+assert_contains "$T/err" "--verify off"
+
+echo "== a real item of the corpus, inline code of a unified file"
+if [ -d "$CORPUS" ]; then
+	expect_exit 3 "$DOCKERBUMP" -C "$CORPUS" verify --image "$NEW" --json \
+		Scripts/GenerateRandomString.yml
+	# No CommonServerPython in the corpus: the names it would prepend are missing.
+	expect_outcome "$T/out" GenerateRandomString new "exception NameError ok" "exception KeyError ok"
+fi
+
+echo "== podman as the runtime"
+if command -v podman >/dev/null && podman info >/dev/null 2>&1; then
+	docker save "$NEW" | podman load -q >/dev/null
+	e2e_cleanup_hooks+=("podman rmi -f '$NEW' >/dev/null 2>&1")
+	expect_exit 3 "$DOCKERBUMP" -C "$REPO" verify --runtime podman --image "$NEW" --json \
+		Packs/Regress/Scripts/Plain Packs/Hostile/Scripts/WritesUsr Packs/Hostile/Scripts/AfterAll
+	expect_outcome "$T/out" Plain new "ok - ok"
+	expect_outcome "$T/out" WritesUsr new "exception OSError ok"
+	expect_outcome "$T/out" AfterAll new "ok - ok"
+	[ -z "$(podman ps -aq --filter label=dockerbump.verify)" ] || fail "podman containers left"
+else
+	echo "podman is not usable here; skipped that part"
+fi
+echo "verify_docker: all checks passed"

@@ -1,0 +1,402 @@
+/*
+ * Verification pieces that need no interpreter: the regression rule, outcome names, the
+ * protocol messages' effect on a run record, neutral answers, base64, tar and JUnit.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "common/buf.h"
+#include "common/fileio.h"
+#include "common/proc.h"
+#include "updater/verify.h"
+#include "updater/verify_int.h"
+
+enum {
+	OK = VERIFY_OUTCOME_OK,
+	EE = VERIFY_OUTCOME_ERROR_ENTRY,
+	EX = VERIFY_OUTCOME_EXCEPTION,
+	TO = VERIFY_OUTCOME_TIMEOUT,
+	CR = VERIFY_OUTCOME_CRASH,
+	SK = VERIFY_OUTCOME_SKIPPED,
+	ER = VERIFY_OUTCOME_ERROR,
+	NR = VERIFY_OUTCOME_NOT_RUN,
+};
+
+static void test_regression_rule(void **state)
+{
+	static const struct {
+		int old_outcome;
+		const char *old_type;
+		int new_outcome;
+		const char *new_type;
+		int regressed, blocks;
+	} rows[] = {
+	    {OK, NULL, OK, NULL, 0, 0},
+	    {OK, NULL, EE, NULL, 1, 1},
+	    {OK, NULL, EX, "ImportError", 1, 1},
+	    {EE, NULL, OK, NULL, 0, 0},
+	    {EE, NULL, EE, NULL, 0, 0},
+	    {EE, NULL, EX, "KeyError", 1, 1},
+	    {EX, "NameError", EX, "NameError", 0, 0},
+	    {EX, "NameError", EX, "ImportError", 1, 1},
+	    {EX, "ImportError", EX, "ModuleNotFoundError", 0, 0}, /* Python 2 vs 3 */
+	    {EX, "KeyError", EE, NULL, 0, 0},
+	    {EX, "KeyError", OK, NULL, 0, 0},
+	    {EX, "KeyError", TO, NULL, 1, 1},
+	    {TO, NULL, TO, NULL, 0, 0},
+	    {TO, NULL, CR, NULL, 1, 1},
+	    {CR, NULL, EX, "X", 0, 0},
+	    {CR, NULL, CR, NULL, 0, 0},
+	    {OK, NULL, SK, NULL, 0, 0},
+	    {SK, NULL, EX, "X", 0, 0},
+	    {OK, NULL, ER, NULL, 0, 1}, /* the new image could not be run */
+	    {ER, NULL, OK, NULL, 0, 0}, /* only the old one: a clean new run passes */
+	    {ER, NULL, EX, "X", 0, 1},  /* nothing to compare a failure with */
+	    {NR, NULL, OK, NULL, 0, 0},
+	    {NR, NULL, EX, "X", 0, 0},
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		struct verify_result r;
+		memset(&r, 0, sizeof(r));
+		r.old.outcome = (enum verify_outcome)rows[i].old_outcome;
+		r.old.exception_type = rows[i].old_type;
+		r.new.outcome = (enum verify_outcome)rows[i].new_outcome;
+		r.new.exception_type = rows[i].new_type;
+		r.regressed = verify_regressed(&r.old, &r.new);
+		if (r.regressed != rows[i].regressed || verify_result_blocks(&r) != rows[i].blocks)
+			fail_msg("row %zu: %s -> %s: regressed %d blocks %d", i,
+			         verify_outcome_name(r.old.outcome),
+			         verify_outcome_name(r.new.outcome), r.regressed,
+			         verify_result_blocks(&r));
+	}
+}
+
+static void test_outcome_names(void **state)
+{
+	(void)state;
+	assert_string_equal(verify_outcome_name(VERIFY_OUTCOME_OK), "ok");
+	assert_string_equal(verify_outcome_name(VERIFY_OUTCOME_ERROR_ENTRY), "error-entry");
+	assert_string_equal(verify_outcome_name(VERIFY_OUTCOME_EXCEPTION), "exception");
+	assert_string_equal(verify_outcome_name(VERIFY_OUTCOME_TIMEOUT), "timeout");
+	assert_string_equal(verify_outcome_name(VERIFY_OUTCOME_CRASH), "crash");
+	assert_string_equal(verify_outcome_name(VERIFY_OUTCOME_SKIPPED), "skipped");
+	assert_string_equal(verify_outcome_name(VERIFY_OUTCOME_ERROR), "error");
+	assert_string_equal(verify_outcome_name(VERIFY_OUTCOME_NOT_RUN), "not-run");
+	assert_string_equal(verify_outcome_name((enum verify_outcome)99), "unknown");
+}
+
+static void test_python_for_image(void **state)
+{
+	(void)state;
+	assert_string_equal(verify_python_for("demisto/python:2.7.18.100004", 0), "python");
+	assert_string_equal(verify_python_for("demisto/python:2.7.18.100004", 1), "python3");
+	assert_string_equal(verify_python_for("127.0.0.1:5000/demisto/python:2.7", 0), "python");
+	assert_string_equal(verify_python_for("demisto/python3:3.11.10.113941", 0), "python3");
+	assert_string_equal(verify_python_for("demisto/python3:3.11.10.113941", 1), "python");
+	assert_string_equal(verify_python_for("demisto/python-deb:1.0", 0), "python3");
+	assert_string_equal(verify_python_for("python@sha256:abc", 0), "python");
+}
+
+/* Feeds protocol lines to a record; returns the answers written back. */
+static void feed(struct vrec *r, struct buf *answers, const char *const *lines)
+{
+	for (; *lines; lines++) {
+		json_t *msg = json_loads(*lines, 0, NULL);
+		assert_non_null(msg);
+		verify_proto_message(r, msg, answers);
+		json_decref(msg);
+	}
+}
+
+static void test_messages_to_outcomes(void **state)
+{
+	static const struct {
+		const char *lines[6];
+		int outcome;
+		const char *type;
+		int cacheable;
+	} rows[] = {
+	    {{"{\"type\":\"entryLog\",\"args\":{\"message\":\"hi\",\"source\":\"output\"}}",
+	      "{\"type\":\"completed\",\"args\":{\"duration_ms\":5}}", NULL},
+	     OK,
+	     NULL,
+	     1},
+	    {{"{\"type\":\"result\",\"args\":{\"results\":[{\"Type\":1},{\"Type\":4,"
+	      "\"Contents\":\"bad\"}]}}",
+	      "{\"type\":\"completed\"}", NULL},
+	     EE,
+	     NULL,
+	     1},
+	    {{"{\"type\":\"result\",\"args\":{\"results\":{\"Type\":4}}}",
+	      "{\"type\":\"exception\",\"args\":{\"type\":\"KeyError\",\"message\":\"'x'\","
+	      "\"exception\":[\"Traceback\",\"KeyError: 'x'\"]}}",
+	      "{\"type\":\"completed\"}", NULL},
+	     EX,
+	     "KeyError",
+	     1},
+	    {{"{\"type\":\"timeout\",\"args\":{\"seconds\":1}}", "{\"type\":\"completed\"}", NULL},
+	     TO,
+	     NULL,
+	     0},
+	    {{"{\"type\":\"crash\",\"args\":{\"signal\":9}}", "{\"type\":\"completed\"}", NULL},
+	     CR,
+	     NULL,
+	     1},
+	    {{"{\"type\":\"skipped\",\"args\":{\"reason\":\"no pytest\"}}",
+	      "{\"type\":\"completed\"}", NULL},
+	     SK,
+	     NULL,
+	     1},
+	    /* Unknown types and odd shapes are ignored, not fatal. */
+	    {{"{\"type\":\"mystery\"}", "{\"args\":[]}", "{\"type\":\"result\",\"args\":7}",
+	      "{\"type\":\"completed\",\"args\":\"x\"}", NULL},
+	     OK,
+	     NULL,
+	     1},
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		struct vrec r;
+		struct buf answers = BUF_INIT;
+		vrec_init(&r);
+		feed(&r, &answers, rows[i].lines);
+		assert_true(r.completed);
+		if ((int)r.outcome != rows[i].outcome)
+			fail_msg("row %zu: %s", i, verify_outcome_name(r.outcome));
+		if (rows[i].type)
+			assert_string_equal(r.exception_type, rows[i].type);
+		assert_int_equal(r.cacheable, rows[i].cacheable);
+		assert_int_equal(answers.len, 0);
+		vrec_release(&r);
+		buf_release(&answers);
+	}
+}
+
+static void test_sync_requests_get_answers(void **state)
+{
+	static const char *const lines[] = {
+	    "{\"type\":\"executeCommand\",\"sync\":true,\"id\":1,"
+	    "\"args\":{\"command\":\"ip\",\"args\":{}}}",
+	    "{\"type\":\"info\",\"sync\":true,\"id\":2,\"args\":{\"message\":\"note this\"}}",
+	    "{\"type\":\"noSuchMethod\",\"sync\":true,\"id\":3,\"args\":{}}",
+	    "{\"type\":\"getLastRun\",\"sync\":true,\"id\":4,\"args\":{}}", NULL};
+	struct vrec r;
+	struct buf answers = BUF_INIT;
+	json_t *a;
+	char *nl, *line;
+
+	(void)state;
+	vrec_init(&r);
+	feed(&r, &answers, lines);
+	assert_non_null(strstr(r.log.ptr, "[info] note this"));
+	line = answers.ptr;
+	nl = strchr(line, '\n');
+	a = json_loadb(line, (size_t)(nl - line), 0, NULL);
+	assert_int_equal(json_integer_value(json_object_get(a, "id")), 1);
+	assert_int_equal(json_integer_value(json_object_get(
+	                     json_array_get(json_object_get(a, "result"), 0), "Type")),
+	                 4);
+	json_decref(a);
+	line = nl + 1;
+	nl = strchr(line, '\n');
+	a = json_loadb(line, (size_t)(nl - line), 0, NULL);
+	assert_true(json_is_null(json_object_get(a, "result")));
+	json_decref(a);
+	line = nl + 1;
+	nl = strchr(line, '\n');
+	a = json_loadb(line, (size_t)(nl - line), 0, NULL);
+	assert_true(json_is_string(json_object_get(a, "error")));
+	assert_null(json_object_get(a, "result"));
+	json_decref(a);
+	line = nl + 1;
+	assert_string_equal(line, "{\"id\":4,\"result\":{}}\n");
+	vrec_release(&r);
+	buf_release(&answers);
+}
+
+static void test_log_is_capped(void **state)
+{
+	struct vrec r;
+	char line[1024];
+	int i;
+
+	(void)state;
+	memset(line, 'a', sizeof(line) - 1);
+	line[sizeof(line) - 1] = '\0';
+	vrec_init(&r);
+	for (i = 0; i < 200; i++)
+		vrec_log(&r, NULL, line);
+	assert_true(r.log.len <= VERIFY_LOG_CAP);
+	assert_non_null(strstr(r.log.ptr, "[log truncated]"));
+	vrec_release(&r);
+}
+
+static void test_base64(void **state)
+{
+	static const struct {
+		const char *in, *out;
+	} rows[] = {{"", ""},        {"f", "Zg=="},        {"fo", "Zm8="},
+	            {"foo", "Zm9v"}, {"foob", "Zm9vYg=="}, {"foobar", "Zm9vYmFy"}};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		struct buf b = BUF_INIT;
+		verify_base64(&b, rows[i].in, strlen(rows[i].in));
+		assert_string_equal(b.ptr, rows[i].out);
+		buf_release(&b);
+	}
+}
+
+/* The tar is read back by the system's tar. */
+static void test_tar(void **state)
+{
+	static const char long_dir[] = "a-rather-long-directory-name-that-goes-on-and-on-and-on/"
+	                               "and-on-and-on-and-on-and-on-and-on-and-on";
+	char long_path[256], tarpath[] = "/tmp/dockerbump-tar.XXXXXX";
+	struct verify_file files[3] = {
+	    {"Foo.py", "print(1)\n", 9}, {"test_data/input.json", "{}", 2}, {long_path, "x", 1}};
+	struct verify_file bad[] = {{"../escape.py", "x", 1}};
+	struct db_err err = DB_ERR_INIT;
+	struct buf tar = BUF_INIT;
+	struct proc_result r;
+	const char *argv[] = {"tar", "-tf", tarpath, NULL};
+	int fd;
+
+	(void)state;
+	snprintf(long_path, sizeof(long_path), "%s/Foo_test.py", long_dir);
+	assert_int_equal(verify_tar(&tar, files, 3, &err), 0);
+	assert_int_equal(tar.len % 512, 0);
+	fd = mkstemp(tarpath);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, tar.ptr, tar.len), (ssize_t)tar.len);
+	close(fd);
+	proc_result_init(&r);
+	assert_int_equal(proc_run(&r, argv, NULL, 0, 10000, 1 << 16, &err), 0);
+	assert_int_equal(r.code, 0);
+	assert_non_null(strstr(r.out.ptr, "Foo.py\n"));
+	assert_non_null(strstr(r.out.ptr, "test_data/input.json\n"));
+	assert_non_null(strstr(r.out.ptr, long_path));
+	proc_result_release(&r);
+	unlink(tarpath);
+	buf_reset(&tar);
+	assert_int_equal(verify_tar(&tar, bad, 1, &err), DB_EPARSE);
+	buf_release(&tar);
+}
+
+static void test_session_validates(void **state)
+{
+	struct verify_opts o;
+	struct verify_session *s = NULL;
+	struct db_err err = DB_ERR_INIT;
+	struct verify_item it = {"id", "Name", NULL, 0, NULL, "img:1", NULL, 0, NULL};
+
+	(void)state;
+	verify_opts_init(&o);
+	o.jobs = 0;
+	assert_int_equal(verify_session_new(&s, &o, &err), DB_EUSAGE);
+	assert_null(s);
+	verify_opts_init(&o);
+	o.common_server_python = "\xff\xfe not utf-8";
+	db_err_clear(&err);
+	assert_int_equal(verify_session_new(&s, &o, &err), DB_EPARSE);
+	verify_opts_init(&o);
+	o.level = VERIFY_OFF;
+	o.cache_dir = "";
+	db_err_clear(&err);
+	assert_int_equal(verify_session_new(&s, &o, &err), 0);
+	assert_int_equal(verify_session_add(s, NULL, &it, &err), DB_EUSAGE);
+	it.code = "x = 1\n";
+	db_err_clear(&err);
+	assert_int_equal(verify_session_add(s, NULL, &it, &err), 0);
+	/* Level off: nothing runs, no engine is needed. */
+	assert_int_equal(verify_session_run(s, &err), 0);
+	assert_int_equal(verify_session_result(s, 0)->new.outcome, VERIFY_OUTCOME_NOT_RUN);
+	assert_null(verify_session_result(s, 1));
+	verify_session_free(s);
+	verify_session_free(NULL);
+}
+
+/* No engine: a distinct error that says what to do. */
+static void test_no_engine(void **state)
+{
+	struct verify_opts o;
+	struct verify_session *s;
+	struct db_err err = DB_ERR_INIT;
+	struct verify_item it = {"id", "Name", "x = 1\n", 0, NULL, "img:1", NULL, 0, NULL};
+
+	(void)state;
+	verify_opts_init(&o);
+	o.runtime = "/nonexistent/docker";
+	o.cache_dir = "";
+	assert_int_equal(verify_session_new(&s, &o, &err), 0);
+	assert_int_equal(verify_session_add(s, NULL, &it, &err), 0);
+	assert_int_equal(verify_session_run(s, &err), DB_EVERIFY);
+	assert_non_null(strstr(err.msg, "--verify off"));
+	assert_non_null(strstr(err.msg, "/nonexistent/docker"));
+	verify_session_free(s);
+}
+
+static void test_junit(void **state)
+{
+	char path[] = "/tmp/dockerbump-junit.XXXXXX";
+	struct verify_opts o;
+	struct verify_session *s;
+	struct db_err err = DB_ERR_INIT;
+	struct verify_item it = {
+	    "Packs/A/Scripts/B/B.yml", "B<&>", "x = 1\n", 0, "img:1", "img:2", NULL, 0, NULL};
+	struct buf xml = BUF_INIT;
+	int fd;
+
+	(void)state;
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	close(fd);
+	verify_opts_init(&o);
+	o.level = VERIFY_OFF;
+	o.cache_dir = "";
+	assert_int_equal(verify_session_new(&s, &o, &err), 0);
+	assert_int_equal(verify_session_add(s, NULL, &it, &err), 0);
+	assert_int_equal(verify_session_run(s, &err), 0);
+	assert_int_equal(verify_junit_write(s, path, &err), 0);
+	assert_int_equal(file_read(&xml, path, 0, &err), 0);
+	assert_non_null(strstr(xml.ptr, "<?xml"));
+	assert_non_null(strstr(xml.ptr, "tests=\"2\""));
+	assert_non_null(strstr(xml.ptr, "B&lt;&amp;&gt; [new] img:2"));
+	assert_non_null(strstr(xml.ptr, "<skipped"));
+	buf_release(&xml);
+	verify_session_free(s);
+	unlink(path);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_regression_rule),
+	    cmocka_unit_test(test_outcome_names),
+	    cmocka_unit_test(test_python_for_image),
+	    cmocka_unit_test(test_messages_to_outcomes),
+	    cmocka_unit_test(test_sync_requests_get_answers),
+	    cmocka_unit_test(test_log_is_capped),
+	    cmocka_unit_test(test_base64),
+	    cmocka_unit_test(test_tar),
+	    cmocka_unit_test(test_session_validates),
+	    cmocka_unit_test(test_no_engine),
+	    cmocka_unit_test(test_junit),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

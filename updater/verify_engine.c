@@ -1,0 +1,755 @@
+/*
+ * Containers for verification: one per distinct image, `jobs` at once, driven by one poll()
+ * loop (no threads). Each worker owns one container at a time and walks through the runs of
+ * its image:
+ *
+ *   BOOT     the container starts; the loop source is streamed in; waiting for "hello"
+ *   BUSY     a run request was sent; messages are recorded and requests answered until
+ *            "completed"; then the next run, or
+ *   CLOSING  {"type":"exit"} was sent and stdin closed; waiting for the container to end
+ *
+ * Every state has a deadline. A BUSY deadline is the item's timeout plus a grace period: the
+ * loop enforces the timeout itself, so reaching it means the loop no longer answers, and the
+ * container is killed (the backstop) and restarted for the runs left. A container that dies
+ * while it runs an item gives that item a crash; three deaths in a row without a completed
+ * item end the image with errors. The interpreter is `python3` (or `python` for demisto/python)
+ * with the other one as a fallback when the first is missing from the image.
+ *
+ * No container outlives verify_engine_run(): containers are started with --rm and a unique
+ * name, and every path that gives up on one removes it by name (`RUNTIME rm -f NAME`).
+ */
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include "common/alloc.h"
+#include "common/log.h"
+#include "common/proc.h"
+#include "updater/verify_int.h"
+#include "common/banned.h"
+
+#define START_TIMEOUT_MS  120000
+#define BACKSTOP_GRACE_MS 15000
+#define CLOSE_TIMEOUT_MS  10000
+#define CLI_TIMEOUT_MS    60000
+#define PULL_TIMEOUT_MS   (30 * 60 * 1000)
+#define MAX_DEATHS        3
+#define STDERR_CAP        (16u << 10)
+#define READ_CHUNK        65536
+/* Slack over max_output for the protocol framing before the backstop cuts a run off. */
+#define OUTPUT_SLACK (256u << 10)
+#define PODMAN_NPROC 16384ULL
+
+/*
+ * Reads a decimal length and a newline, then that many bytes of loop source, with unbuffered
+ * os.read() calls so nothing of the protocol that follows is consumed; Python 2 and 3 alike.
+ */
+const char verify_bootstrap[] = "import os\n"
+                                "h=b''\n"
+                                "while h[-1:]!=b'\\n':\n"
+                                " c=os.read(0,1)\n"
+                                " if not c:raise SystemExit(3)\n"
+                                " h+=c\n"
+                                "n=int(h);_dockerbump_loop_source=b''\n"
+                                "while len(_dockerbump_loop_source)<n:\n"
+                                " c=os.read(0,n-len(_dockerbump_loop_source))\n"
+                                " if not c:raise SystemExit(3)\n"
+                                " _dockerbump_loop_source+=c\n"
+                                "exec(compile(_dockerbump_loop_source,'dockerbump-loop.py',"
+                                "'exec'))\n";
+
+struct job {
+	const char *image;
+	struct vrun **runs;
+	size_t nr, alloc;
+	size_t next;  /* next run to send */
+	int attempt;  /* interpreter: 0 the preferred one, 1 the fallback */
+	int deaths;   /* containers that died in a row without completing a run */
+	int finished; /* every run has a record */
+};
+
+enum wstate { W_FREE = 0, W_BOOT, W_BUSY, W_CLOSING };
+
+struct worker {
+	struct job *job;
+	enum wstate state;
+	struct proc proc;
+	char name[96];
+	struct buf rx, tx, errtxt;
+	size_t tx_off;
+	long long deadline;
+	struct vrun *cur;
+	size_t cur_bytes;
+	int sent_modules;
+	int completed; /* runs completed by this container */
+};
+
+struct engine {
+	const struct vengine_opts *eo;
+	const struct verify_opts *o;
+	unsigned seq; /* container names */
+	size_t total, done;
+};
+
+/* ---- small helpers ------------------------------------------------------------------- */
+
+struct argv {
+	const char **v;
+	char **owned;
+	size_t nr, alloc, nr_owned, alloc_owned;
+};
+
+static void argv_push(struct argv *a, const char *s)
+{
+	ALLOC_GROW(a->v, a->nr + 2, a->alloc);
+	a->v[a->nr++] = s;
+	a->v[a->nr] = NULL;
+}
+
+static void argv_pushf_owned(struct argv *a, char *s)
+{
+	ALLOC_GROW(a->owned, a->nr_owned + 1, a->alloc_owned);
+	a->owned[a->nr_owned++] = s;
+	argv_push(a, s);
+}
+
+static void argv_release(struct argv *a)
+{
+	size_t i;
+
+	for (i = 0; i < a->nr_owned; i++)
+		free(a->owned[i]);
+	free(a->owned);
+	free(a->v);
+	memset(a, 0, sizeof(*a));
+}
+
+static int is_podman(const char *runtime)
+{
+	const char *base = strrchr(runtime, '/');
+
+	base = base ? base + 1 : runtime;
+	return !strncmp(base, "podman", 6);
+}
+
+/* The last non-empty line of a tool's stderr, for error messages. */
+static void last_line(char *out, size_t size, const struct buf *b)
+{
+	size_t end = b->len, start;
+
+	while (end &&
+	       (b->ptr[end - 1] == '\n' || b->ptr[end - 1] == '\r' || b->ptr[end - 1] == ' '))
+		end--;
+	start = end;
+	while (start && b->ptr[start - 1] != '\n')
+		start--;
+	snprintf(out, size, "%.*s", (int)(end - start), b->ptr + start);
+	if (!out[0])
+		snprintf(out, size, "no message");
+}
+
+const char *verify_python_for(const char *image, int attempt)
+{
+	const char *slash = strrchr(image, '/'), *base = slash ? slash + 1 : image;
+	size_t n = strcspn(base, ":@");
+	int py2 = n == 6 && !strncmp(base, "python", 6);
+
+	/* demisto/python images are Python 2 and have only `python`. */
+	if (attempt == 0)
+		return py2 ? "python" : "python3";
+	return py2 ? "python3" : "python";
+}
+
+/* ---- engine and images --------------------------------------------------------------- */
+
+static int run_cli(struct proc_result *r, const struct verify_opts *o, const char *const *args,
+                   int timeout_ms, struct db_err *err)
+{
+	struct argv a = {0};
+	int ret;
+
+	argv_push(&a, o->runtime);
+	for (; *args; args++)
+		argv_push(&a, *args);
+	ret = proc_run(r, a.v, NULL, 0, timeout_ms, 1 << 20, err);
+	argv_release(&a);
+	return ret;
+}
+
+int verify_engine_check(const struct verify_opts *o, struct db_err *err)
+{
+	static const char *const version[] = {"version", "--format", "{{.Server.Version}}", NULL};
+	const char *const local[] = {o->local_python, "-c", "import json, select", NULL};
+	struct proc_result r;
+	struct db_err sub = DB_ERR_INIT;
+	char why[512];
+	int ret = 0;
+
+	proc_result_init(&r);
+	if (o->local_python) {
+		if (proc_run(&r, local, NULL, 0, CLI_TIMEOUT_MS, 1 << 16, &sub) < 0 || r.code != 0)
+			ret = db_err_set(err, DB_EVERIFY, "'%s': the local python does not run: %s",
+			                 o->local_python, sub.msg[0] ? sub.msg : r.err.ptr);
+		goto out;
+	}
+	if (run_cli(&r, o, version, CLI_TIMEOUT_MS, &sub) < 0) {
+		ret = db_err_set(err, DB_EVERIFY,
+		                 "container runtime '%s' is not installed (%s); install docker or "
+		                 "podman, set verify.runtime or --runtime, or pass --verify off",
+		                 o->runtime, sub.msg);
+		goto out;
+	}
+	if (r.code != 0) {
+		if (r.timed_out)
+			snprintf(why, sizeof(why), "no answer within %d s", CLI_TIMEOUT_MS / 1000);
+		else
+			last_line(why, sizeof(why), &r.err);
+		ret =
+		    db_err_set(err, DB_EVERIFY,
+		               "no container engine reachable through '%s' (%s); start one (e.g. "
+		               "'dockerd &' or 'systemctl start docker'), point DOCKER_HOST or the "
+		               "docker context at one, or pass --verify off",
+		               o->runtime, why);
+	}
+out:
+	proc_result_release(&r);
+	return ret;
+}
+
+static int inspect_id(char **id, const struct verify_opts *o, const char *image)
+{
+	const char *const args[] = {"image", "inspect", "--format", "{{.Id}}", image, NULL};
+	struct proc_result r;
+	struct db_err sub = DB_ERR_INIT;
+	int found = 0;
+
+	proc_result_init(&r);
+	if (run_cli(&r, o, args, CLI_TIMEOUT_MS, &sub) == 0 && r.code == 0) {
+		buf_rtrim(&r.out);
+		if (r.out.len && !memchr(r.out.ptr, '\n', r.out.len)) {
+			*id = xstrdup(r.out.ptr);
+			found = 1;
+		}
+	}
+	proc_result_release(&r);
+	return found;
+}
+
+int verify_engine_image_id(char **id, const struct verify_opts *o, const char *image,
+                           struct db_err *err)
+{
+	const char *const pull[] = {"pull", "--quiet", image, NULL};
+	struct proc_result r;
+	struct db_err sub = DB_ERR_INIT;
+	char why[512];
+	int ret = 0;
+
+	*id = NULL;
+	if (o->local_python) {
+		*id = xasprintf("local:%s", o->local_python);
+		return 0;
+	}
+	/* Registry data is untrusted: never let an image reference pass for an option. */
+	if (!image[0] || image[0] == '-')
+		return db_err_set(err, DB_EPARSE, "'%s': not an image reference", image);
+	if (inspect_id(id, o, image))
+		return 0;
+	log_info("pulling '%s'", image);
+	proc_result_init(&r);
+	if (run_cli(&r, o, pull, PULL_TIMEOUT_MS, &sub) < 0) {
+		ret = db_err_set(err, DB_ENOTFOUND, "'%s': cannot pull: %s", image, sub.msg);
+		goto out;
+	}
+	if (r.code != 0) {
+		if (r.timed_out)
+			snprintf(why, sizeof(why), "no answer within %d s", PULL_TIMEOUT_MS / 1000);
+		else
+			last_line(why, sizeof(why), &r.err);
+		ret = db_err_set(err, DB_ENOTFOUND, "'%s': pull failed: %s", image, why);
+		goto out;
+	}
+	if (!inspect_id(id, o, image))
+		ret = db_err_set(err, DB_ENOTFOUND, "'%s': pulled, but the engine does not show it",
+		                 image);
+out:
+	proc_result_release(&r);
+	return ret;
+}
+
+/* ---- one container ------------------------------------------------------------------- */
+
+static void build_argv(struct argv *a, const struct engine *e, struct worker *w)
+{
+	const struct verify_opts *o = e->o;
+	const char *python = verify_python_for(w->job->image, w->job->attempt);
+
+	if (o->local_python) {
+		argv_push(a, o->local_python);
+		argv_push(a, "-c");
+		argv_push(a, verify_bootstrap);
+		return;
+	}
+	argv_push(a, o->runtime);
+	argv_push(a, "run");
+	argv_push(a, "--rm");
+	argv_push(a, "-i");
+	argv_push(a, "--name");
+	argv_push(a, w->name);
+	argv_push(a, "--label");
+	argv_push(a, "dockerbump.verify=1");
+	argv_push(a, "--pull");
+	argv_push(a, "never");
+	argv_push(a, "--network");
+	argv_push(a, "none");
+	argv_push(a, "--read-only");
+	argv_push(a, "--tmpfs");
+	argv_push(a, "/tmp:rw,nosuid,nodev");
+	argv_push(a, "--workdir");
+	argv_push(a, "/tmp");
+	argv_push(a, "--log-driver");
+	argv_push(a, "none");
+	argv_push(a, "--cap-drop");
+	argv_push(a, "ALL");
+	argv_push(a, "--security-opt");
+	argv_push(a, "no-new-privileges");
+	argv_push(a, "--memory");
+	argv_push(a, o->memory);
+	argv_push(a, "--memory-swap");
+	argv_push(a, o->memory);
+	argv_push(a, "--pids-limit");
+	argv_pushf_owned(a, xasprintf("%d", o->pids));
+	argv_push(a, "--cpus");
+	argv_push(a, o->cpus);
+	if (is_podman(o->runtime)) {
+		/* podman asks runc for its own default rlimits, which a confined host refuses:
+		 * ask for this process's open-file limit, and a process limit that such hosts
+		 * grant (the pids limit is the real bound). */
+		struct rlimit nofile, nproc;
+		if (getrlimit(RLIMIT_NOFILE, &nofile) == 0) {
+			argv_push(a, "--ulimit");
+			argv_pushf_owned(a, xasprintf("nofile=%llu:%llu",
+			                              (unsigned long long)nofile.rlim_cur,
+			                              (unsigned long long)nofile.rlim_max));
+		}
+		if (getrlimit(RLIMIT_NPROC, &nproc) == 0) {
+			unsigned long long n =
+			    nproc.rlim_cur < PODMAN_NPROC ? nproc.rlim_cur : PODMAN_NPROC;
+			argv_push(a, "--ulimit");
+			argv_pushf_owned(a, xasprintf("nproc=%llu:%llu", n, n));
+		}
+	}
+	argv_push(a, "--");
+	argv_push(a, w->job->image);
+	argv_push(a, python);
+	argv_push(a, "-c");
+	argv_push(a, verify_bootstrap);
+}
+
+static void job_fail_rest(struct engine *e, struct job *j, enum verify_outcome outcome,
+                          const char *msg)
+{
+	for (; j->next < j->nr; j->next++) {
+		vrec_fail(j->runs[j->next]->rec, outcome, "%s", msg);
+		e->done++;
+	}
+	j->finished = 1;
+}
+
+static void worker_reset(struct worker *w)
+{
+	proc_release(&w->proc);
+	w->proc = (struct proc)PROC_INIT;
+	buf_reset(&w->rx);
+	buf_reset(&w->tx);
+	buf_reset(&w->errtxt);
+	w->tx_off = 0;
+	w->cur = NULL;
+	w->cur_bytes = 0;
+	w->sent_modules = 0;
+	w->completed = 0;
+	w->state = W_FREE;
+}
+
+/* Kills the container (by name: killing the CLI alone may leave it running) and its CLI. */
+static void container_kill(struct engine *e, struct worker *w)
+{
+	if (!e->o->local_python && w->name[0]) {
+		const char *const rm[] = {"rm", "-f", w->name, NULL};
+		struct proc_result r;
+		struct db_err sub = DB_ERR_INIT;
+		proc_result_init(&r);
+		if (run_cli(&r, e->o, rm, CLI_TIMEOUT_MS, &sub) < 0 || r.code != 0)
+			log_warn("container '%s' may be left behind: %s", w->name,
+			         sub.msg[0] ? sub.msg : r.err.ptr);
+		proc_result_release(&r);
+	}
+	proc_kill(&w->proc, SIGKILL);
+	proc_wait(&w->proc, -1);
+}
+
+static void container_start(struct engine *e, struct worker *w)
+{
+	struct argv a = {0};
+	struct db_err sub = DB_ERR_INIT;
+
+	worker_reset(w);
+	snprintf(w->name, sizeof(w->name), "dockerbump-verify-%ld-%u", (long)getpid(), e->seq++);
+	build_argv(&a, e, w);
+	if (proc_spawn(&w->proc, a.v,
+	               PROC_STDIN | PROC_STDOUT | PROC_STDERR |
+	                   (e->o->local_python ? PROC_PGROUP : 0),
+	               &sub) < 0) {
+		job_fail_rest(e, w->job, VERIFY_OUTCOME_ERROR, sub.msg);
+		argv_release(&a);
+		return;
+	}
+	argv_release(&a);
+	e->eo->stats->containers_started++;
+	buf_addf(&w->tx, "%zu\n", e->eo->loop_len);
+	buf_add(&w->tx, e->eo->loop, e->eo->loop_len);
+	w->state = W_BOOT;
+	w->deadline = proc_now_ms() + START_TIMEOUT_MS;
+	log_debug("verify: started '%s' for '%s'", w->name, w->job->image);
+}
+
+static void progress(struct engine *e, const struct job *j)
+{
+	if (e->o->progress)
+		progress_update("verify", e->done, e->total, j->image);
+}
+
+/* Sends the next run, or asks the loop to exit when there is none for this container. */
+static void dispatch(struct engine *e, struct worker *w)
+{
+	struct job *j = w->job;
+	struct vrun *run;
+
+	if (j->next >= j->nr || (e->o->no_reuse && w->completed)) {
+		buf_adds(&w->tx, "{\"type\":\"exit\"}\n");
+		w->state = W_CLOSING;
+		w->deadline = proc_now_ms() + CLOSE_TIMEOUT_MS;
+		return;
+	}
+	run = j->runs[j->next++];
+	w->cur = run;
+	w->cur_bytes = 0;
+	if (e->eo->modules && !w->sent_modules) {
+		/* The modules travel once per container; the loop keeps them. */
+		buf_addch(&w->tx, '{');
+		buf_adds(&w->tx, e->eo->modules);
+		buf_addch(&w->tx, ',');
+		buf_adds(&w->tx, run->request + 1);
+		w->sent_modules = 1;
+	} else {
+		buf_adds(&w->tx, run->request);
+	}
+	buf_addch(&w->tx, '\n');
+	w->state = W_BUSY;
+	w->deadline = proc_now_ms() + e->o->timeout_s * 1000 +
+	              (e->o->backstop_ms > 0 ? e->o->backstop_ms : BACKSTOP_GRACE_MS);
+}
+
+static void run_completed(struct engine *e, struct worker *w)
+{
+	w->cur = NULL;
+	w->completed++;
+	w->job->deaths = 0;
+	e->done++;
+	progress(e, w->job);
+	dispatch(e, w);
+}
+
+static void handle_line(struct engine *e, struct worker *w, const char *line, size_t len)
+{
+	json_t *msg = json_loadb(line, len, 0, NULL);
+	const char *type;
+
+	/* Lines that are not JSON objects say nothing; the loop never writes them. */
+	if (!json_is_object(msg))
+		goto out;
+	type = json_string_value(json_object_get(msg, "type"));
+	if (w->state == W_BOOT && type && !strcmp(type, "hello")) {
+		dispatch(e, w);
+	} else if (w->state == W_BUSY && w->cur) {
+		if (verify_proto_message(w->cur->rec, msg, &w->tx))
+			run_completed(e, w);
+	}
+out:
+	json_decref(msg);
+}
+
+static int missing_interpreter(const struct worker *w)
+{
+	int code = proc_exit_code(&w->proc);
+
+	return code == 127 || strstr(w->errtxt.ptr, "executable file not found") ||
+	       strstr(w->errtxt.ptr, "no such file or directory");
+}
+
+/* After a container ended or was killed: a new one for the runs left, else the image is done. */
+static void carry_on(struct engine *e, struct worker *w)
+{
+	struct job *j = w->job;
+
+	if (j->next < j->nr && !j->finished) {
+		container_start(e, w);
+		return;
+	}
+	j->finished = 1;
+	worker_reset(w);
+}
+
+/* The container's output ended: it exited, or its CLI did. */
+static void container_ended(struct engine *e, struct worker *w)
+{
+	struct job *j = w->job;
+	char why[512], msg[768];
+	int code;
+
+	if (!proc_wait(&w->proc, CLOSE_TIMEOUT_MS))
+		container_kill(e, w);
+	code = proc_exit_code(&w->proc);
+	last_line(why, sizeof(why), &w->errtxt);
+	switch (w->state) {
+	case W_CLOSING:
+		break;
+	case W_BOOT:
+		if (missing_interpreter(w) && j->attempt == 0) {
+			j->attempt = 1;
+			container_start(e, w);
+			return;
+		}
+		snprintf(msg, sizeof(msg), "'%s': the container did not start (status %d): %s",
+		         j->image, code, why);
+		container_kill(e, w);
+		job_fail_rest(e, j, VERIFY_OUTCOME_ERROR, msg);
+		break;
+	case W_BUSY:
+		vrec_fail(w->cur->rec, VERIFY_OUTCOME_CRASH,
+		          "the container of '%s' ended while the item ran (status %d): %s",
+		          j->image, code, why);
+		e->done++;
+		container_kill(e, w);
+		if (++j->deaths >= MAX_DEATHS) {
+			snprintf(msg, sizeof(msg), "'%s': %d containers in a row died; giving up",
+			         j->image, MAX_DEATHS);
+			job_fail_rest(e, j, VERIFY_OUTCOME_ERROR, msg);
+		}
+		break;
+	case W_FREE:
+		break;
+	}
+	carry_on(e, w);
+}
+
+/* Deadline passed: kill the container, record why, and go on with the runs left. */
+static void worker_expired(struct engine *e, struct worker *w)
+{
+	struct job *j = w->job;
+	char msg[512];
+
+	container_kill(e, w);
+	switch (w->state) {
+	case W_BOOT:
+		snprintf(msg, sizeof(msg), "'%s': the loop did not start within %d s", j->image,
+		         START_TIMEOUT_MS / 1000);
+		job_fail_rest(e, j, VERIFY_OUTCOME_ERROR, msg);
+		break;
+	case W_BUSY:
+		vrec_fail(w->cur->rec, VERIFY_OUTCOME_TIMEOUT,
+		          "the loop did not end the item within %ld s; the container was killed",
+		          e->o->timeout_s);
+		e->done++;
+		break;
+	default:
+		break;
+	}
+	carry_on(e, w);
+}
+
+static void split_lines(struct engine *e, struct worker *w)
+{
+	size_t start = 0;
+	char *nl;
+
+	while (w->state != W_FREE &&
+	       (nl = memchr(w->rx.ptr + start, '\n', w->rx.len - start)) != NULL) {
+		size_t len = (size_t)(nl - (w->rx.ptr + start));
+		if (w->state == W_BUSY)
+			w->cur_bytes += len + 1;
+		handle_line(e, w, w->rx.ptr + start, len);
+		start += len + 1;
+	}
+	if (start) {
+		memmove(w->rx.ptr, w->rx.ptr + start, w->rx.len - start);
+		buf_setlen(&w->rx, w->rx.len - start);
+	}
+}
+
+static void worker_io(struct engine *e, struct worker *w)
+{
+	size_t limit = e->o->max_output + OUTPUT_SLACK;
+	ssize_t n;
+	int eof = 0;
+
+	if (w->tx_off < w->tx.len) {
+		n = proc_write(&w->proc, w->tx.ptr + w->tx_off, w->tx.len - w->tx_off);
+		if (n > 0)
+			w->tx_off += (size_t)n;
+		if (w->tx_off == w->tx.len || n < 0) {
+			buf_reset(&w->tx);
+			w->tx_off = 0;
+		}
+	}
+	if (w->state == W_CLOSING && w->tx_off == w->tx.len)
+		proc_close_stdin(&w->proc);
+	while ((n = proc_read(&w->proc.err_fd, &w->errtxt, READ_CHUNK)) > 0) {
+		/* Keep the tail: the last lines say why a container ended. */
+		if (w->errtxt.len > STDERR_CAP) {
+			size_t drop = w->errtxt.len - STDERR_CAP;
+			memmove(w->errtxt.ptr, w->errtxt.ptr + drop, STDERR_CAP);
+			buf_setlen(&w->errtxt, STDERR_CAP);
+		}
+	}
+	while ((n = proc_read(&w->proc.out_fd, &w->rx, READ_CHUNK)) > 0) {
+		split_lines(e, w);
+		if (w->state == W_FREE)
+			return;
+		if (w->state == W_BUSY && w->cur_bytes + w->rx.len > limit) {
+			/* The loop caps an item's output; past that, it is not in control. */
+			container_kill(e, w);
+			vrec_fail(w->cur->rec, VERIFY_OUTCOME_CRASH,
+			          "the item sent more than %zu bytes; the container was killed",
+			          e->o->max_output);
+			e->done++;
+			w->cur = NULL;
+			carry_on(e, w);
+			return;
+		}
+	}
+	if (n < 0)
+		eof = 1;
+	/* Written to while reading: flush answers right away. */
+	if (w->tx_off < w->tx.len) {
+		n = proc_write(&w->proc, w->tx.ptr + w->tx_off, w->tx.len - w->tx_off);
+		if (n > 0)
+			w->tx_off += (size_t)n;
+	}
+	if (eof)
+		container_ended(e, w);
+}
+
+/* ---- the loop over all workers ------------------------------------------------------- */
+
+static struct job *group_by_image(struct vrun *runs, size_t nr, size_t *nr_jobs)
+{
+	struct job *jobs = NULL;
+	size_t alloc = 0, n = 0, i, k;
+
+	for (i = 0; i < nr; i++) {
+		for (k = 0; k < n; k++)
+			if (!strcmp(jobs[k].image, runs[i].image))
+				break;
+		if (k == n) {
+			ALLOC_GROW(jobs, n + 1, alloc);
+			memset(&jobs[n], 0, sizeof(jobs[n]));
+			jobs[n].image = runs[i].image;
+			n++;
+		}
+		ALLOC_GROW(jobs[k].runs, jobs[k].nr + 1, jobs[k].alloc);
+		jobs[k].runs[jobs[k].nr++] = &runs[i];
+	}
+	*nr_jobs = n;
+	return jobs;
+}
+
+int verify_engine_run(const struct vengine_opts *eo, struct vrun *runs, size_t nr,
+                      struct db_err *err)
+{
+	struct engine e = {eo, eo->opts, 0, nr, 0};
+	size_t nr_jobs, next_job = 0, nw = (size_t)(eo->opts->jobs > 0 ? eo->opts->jobs : 1), i;
+	struct job *jobs = group_by_image(runs, nr, &nr_jobs);
+	struct worker *workers = xcalloc(nw, sizeof(*workers));
+	struct pollfd *fds = xcalloc(nw * 3, sizeof(*fds));
+	struct worker **owner = xcalloc(nw * 3, sizeof(*owner));
+
+	(void)err;
+	for (i = 0; i < nw; i++) {
+		workers[i].proc = (struct proc)PROC_INIT;
+		buf_init(&workers[i].rx, 0);
+		buf_init(&workers[i].tx, 0);
+		buf_init(&workers[i].errtxt, 0);
+	}
+	for (;;) {
+		long long now = proc_now_ms(), wait = 1000;
+		nfds_t n = 0;
+		int active = 0;
+
+		for (i = 0; i < nw; i++) {
+			struct worker *w = &workers[i];
+			while (w->state == W_FREE && next_job < nr_jobs) {
+				w->job = &jobs[next_job++];
+				log_debug("verify: '%s': %zu item(s)", w->job->image, w->job->nr);
+				container_start(&e, w);
+			}
+			if (w->state == W_FREE)
+				continue;
+			active = 1;
+			if (w->deadline - now < wait)
+				wait = w->deadline - now;
+			if (w->proc.out_fd >= 0) {
+				fds[n] = (struct pollfd){w->proc.out_fd, POLLIN, 0};
+				owner[n++] = w;
+			}
+			if (w->proc.err_fd >= 0) {
+				fds[n] = (struct pollfd){w->proc.err_fd, POLLIN, 0};
+				owner[n++] = w;
+			}
+			if (w->proc.in_fd >= 0 && w->tx_off < w->tx.len) {
+				fds[n] = (struct pollfd){w->proc.in_fd, POLLOUT, 0};
+				owner[n++] = w;
+			}
+		}
+		if (!active)
+			break;
+		if (poll(fds, n, (int)(wait > 0 ? wait : 0)) < 0 && errno != EINTR)
+			break;
+		for (i = 0; i < nw; i++) {
+			struct worker *w = &workers[i];
+			if (w->state == W_FREE)
+				continue;
+			worker_io(&e, w);
+			if (w->state != W_FREE && proc_now_ms() >= w->deadline)
+				worker_expired(&e, w);
+			if (w->state == W_FREE && w->job && !w->job->finished &&
+			    w->job->next >= w->job->nr)
+				w->job->finished = 1;
+		}
+	}
+	for (i = 0; i < nw; i++) {
+		if (workers[i].proc.pid > 0 && !workers[i].proc.reaped)
+			container_kill(&e, &workers[i]);
+		worker_reset(&workers[i]);
+		buf_release(&workers[i].rx);
+		buf_release(&workers[i].tx);
+		buf_release(&workers[i].errtxt);
+	}
+	for (i = 0; i < nr; i++)
+		if (runs[i].rec->outcome == VERIFY_OUTCOME_NOT_RUN)
+			vrec_fail(runs[i].rec, VERIFY_OUTCOME_ERROR, "'%s': the item was not run",
+			          runs[i].image);
+	if (eo->opts->progress)
+		progress_done();
+	for (i = 0; i < nr_jobs; i++)
+		free(jobs[i].runs);
+	free(jobs);
+	free(owner);
+	free(fds);
+	free(workers);
+	return 0;
+}

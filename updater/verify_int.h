@@ -1,0 +1,109 @@
+/*
+ * Internals shared by the verification files (not part of the API in verify.h):
+ *
+ *   verify.c         the session: items, requests, the outcome cache, the differential
+ *   verify_engine.c  containers: start, stream the loop, feed runs, answer, backstop
+ *   verify_proto.c   one protocol message into a run record; neutral answers
+ *   verify_junit.c   JUnit XML
+ *
+ * The session turns each (item, image) pair that the cache cannot answer into a `struct
+ * vrun` with its request already encoded, and hands them to verify_engine_run(), which
+ * groups them by image and fills in each run's record.
+ */
+#ifndef DOCKERBUMP_UPDATER_VERIFY_INT_H
+#define DOCKERBUMP_UPDATER_VERIFY_INT_H
+
+#include <stddef.h>
+
+#include <jansson.h>
+
+#include "common/buf.h"
+#include "common/err.h"
+#include "updater/verify.h"
+
+/* Caps on what is kept of one run (the protocol stream itself is capped by max_output). */
+#define VERIFY_LOG_CAP       (64u << 10)
+#define VERIFY_TRACEBACK_CAP (32u << 10)
+
+/* What the protocol told about one item in one image. */
+struct vrec {
+	enum verify_outcome outcome;
+	char *exception_type;
+	char *message;
+	char *traceback;
+	struct buf log;
+	long duration_ms;
+	int cached;
+	/* Filled while messages arrive; verify_rec_finish() turns them into `outcome`. */
+	int error_entry, exception, timeout, crash, skipped, completed;
+	int cacheable; /* decided by the loop, not by an infrastructure failure */
+};
+
+void vrec_init(struct vrec *r);
+void vrec_release(struct vrec *r);
+/* Appends a log line, keeping the log under VERIFY_LOG_CAP. */
+void vrec_log(struct vrec *r, const char *prefix, const char *text);
+/* Sets the outcome from what was recorded: crash > timeout > exception > skipped >
+ * error-entry > ok. */
+void vrec_finish(struct vrec *r);
+/* Records an outcome the engine decided itself (backstop, container failure, pull). */
+void vrec_fail(struct vrec *r, enum verify_outcome outcome, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/*
+ * Handles one message of the loop for the run `r`. Returns 1 for "completed", 0 otherwise.
+ * When the message is a synchronous request, the answer line (newline included) is appended
+ * to `answer`.
+ */
+int verify_proto_message(struct vrec *r, json_t *msg, struct buf *answer);
+
+/* The neutral answer the server side gives to a synchronous request, or NULL for an error
+ * answer (`*error` then says why). New reference. */
+json_t *verify_neutral_answer(const char *name, json_t *args, const char **error);
+
+struct vrun {
+	const char *image;   /* reference to run in */
+	const char *request; /* the run request: one JSON object, no newline, no "modules" */
+	struct vrec *rec;    /* filled by the engine */
+	int index;           /* position in the session, for progress */
+};
+
+struct vengine_opts {
+	const struct verify_opts *opts;
+	const char *loop; /* docker/loop.py source */
+	size_t loop_len;
+	const char *modules; /* `"modules":{...}` fragment for a container's first run, or NULL */
+	struct verify_stats *stats;
+};
+
+/*
+ * Checks that the engine answers: DB_EVERIFY with a how-to message when it does not. In local
+ * mode (opts->local_python) it checks that the interpreter runs.
+ */
+int verify_engine_check(const struct verify_opts *opts, struct db_err *err);
+
+/*
+ * Resolves `image` to its id, pulling it when it is missing. 0 and `*id` (caller frees); or
+ * DB_ENOTFOUND with `err` naming the image and the runtime's reason.
+ */
+int verify_engine_image_id(char **id, const struct verify_opts *opts, const char *image,
+                           struct db_err *err);
+
+/* Runs every run, one container per distinct image, opts->jobs images at a time. Never fails
+ * for a single image or item: those become records with VERIFY_OUTCOME_ERROR. */
+int verify_engine_run(const struct vengine_opts *eo, struct vrun *runs, size_t nr,
+                      struct db_err *err);
+
+/* The `python -c` program that reads the loop from stdin and runs it. */
+extern const char verify_bootstrap[];
+
+/* The interpreter tried first for an image: "python" for demisto/python (Python 2 images),
+ * else "python3"; the other one is the fallback. */
+const char *verify_python_for(const char *image, int attempt);
+
+/* Appends `data` to `out` as base64 (RFC 4648, padded). */
+void verify_base64(struct buf *out, const void *data, size_t len);
+/* Appends an uncompressed POSIX tar of the files to `out`. DB_EPARSE for an unsafe path. */
+int verify_tar(struct buf *out, const struct verify_file *files, size_t nr, struct db_err *err);
+
+#endif
