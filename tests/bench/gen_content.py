@@ -894,16 +894,18 @@ def command_entry(rng, it, name, noun, verb):
             a.append('required: true')
         if r() < 0.15:
             a.append('isArray: true')
-        size += 70 + len(d)
+        size += sum(map(len, a)) + 9 * len(a)
         if r() < 0.2:
             m = Map((line.split(': ', 1)[0], Raw(line.split(': ', 1)[1])) for line in a)
             m.append(('auto', 'PREDEFINED'))
             m.append(('predefined', Seq(rng.sample(('true', 'false', 'low', 'medium', 'high',
                                                      'open', 'closed'), 3))))
             args.append(m)
+            size += 60
             continue
         if r() < 0.2:
             a.append("defaultValue: '50'")
+            size += 26
         args.append(Flat(a))
     outputs = Seq()
     for f in rng.sample(FIELDS, int(r() * 21)):
@@ -921,7 +923,7 @@ def command_entry(rng, it, name, noun, verb):
                     OUT_DESCS[key[0]].format(n=noun, f=FIELD_WORDS[f]))
         outputs.append(Flat(('contextPath: ' + ctx + '.' + f, d,
                              'type: ' + OUT_TYPES[int(r() * len(OUT_TYPES))])))
-        size += 50 + len(ctx) + len(f) + len(d)
+        size += 36 + len(ctx) + len(f) + len(d)
     desc = sentence(rng, CMD_DESCS, n=noun, v=verb)
     size += len(desc)
     if r() < 0.5:
@@ -983,22 +985,30 @@ def integration_tree(it, rng, code_lines):
     """The integration's top-level Map and the code's command names."""
     feed = rng.random() < 0.2
     fetch = not feed and rng.random() < 0.4
-    target = int(5000 * 10 ** rng.random())     # 5-50 KB, log-uniform
+    # The file size is log-uniform in 5-50 KB; commands are added while the estimate (the
+    # text of the entries plus indentation) stays below the target.
+    target = int(5000 * 10 ** rng.random())
     config = config_entries(rng, it, feed, fetch)
-    size = 140 * len(config)
+    inline = it.layout == 'unified' and it.lang == 'python'   # the code is in this file
+    size = 500 + 4000 * (it.layout == 'unified') + 1500 * inline + sum(
+        25 + sum(len(k) + (len(v) if isinstance(v, str) else 60) for k, v in m)
+        for m in config)
     commands = Seq()
     cmd_info = []
     names = set()
-    while size < target or not commands:
+    misses = 0
+    while not commands or (len(names) < 200 and size < 0.9 * target and misses < 10):
         noun, verb = rng.choice(NOUNS), rng.choice(VERBS)
         name = '%s-%s-%s' % (it.prefix, noun, verb) if rng.random() < 0.3 else \
             '%s-%s-%s' % (it.prefix, verb, noun)
         if name in names:
-            if len(names) > 200:
-                break
             continue
         names.add(name)
         m, argnames, n = command_entry(rng, it, name, noun, verb)
+        n += 640 * inline
+        if commands and size + n > target:
+            misses += 1     # too big: try a smaller command
+            continue
         size += n
         commands.append(m)
         cmd_info.append((name, noun, verb, argnames))
@@ -1102,7 +1112,7 @@ def script_tree(it, rng, code_lines):
             args.append(Map([('name', 'value'), ('description', 'The value.')]))
         args[0].append(('dockerimage', Raw(DECOY_IMAGE)))
     outputs = Seq()
-    for f in rng.sample(FIELDS, rng.randint(0, 8)):
+    for f in rng.sample(FIELDS, rng.randint(0, 8 if rng.random() < 0.9 else 24)):
         outputs.append(Map([('contextPath', '%s.%s' % (it.name, f)),
                             ('description', sentence(rng, OUT_DESCS, n='value',
                                                      f=camel_words(f).lower())),
@@ -1650,23 +1660,21 @@ def generate(opts, k):
     times['plan'] = time.time() - t0
     t = time.time()
     files, entries, decoys, pack_entries = [], [], [], []
-    for f, e, d in render_all(items, packs, opts.seed, k, opts.jobs):
+    for f, e, d in render_all(items, packs, opts.seed, k, opts.jobs, opts.out):
         files += f
         if d is None:
             pack_entries.append(e)
         else:
             entries.append(e)
             decoys += d
-    files.append(('README.md', b'# Synthetic content repository\n\nGenerated test data for '
-                  b'dockerbump (tests/bench/gen_content.py); not real content.\n'))
-    files.sort()
+    readme = [('README.md', b'# Synthetic content repository\n\nGenerated test data for '
+               b'dockerbump (tests/bench/gen_content.py); not real content.\n')]
+    write_files(opts.out, readme)
+    files = sorted(files + readme)
     for (a, _), (b, _) in zip(files, files[1:]):
         if a == b:
             raise SystemExit('gen_content: internal error: two files at %s' % a)
-    times['render'] = time.time() - t
-    t = time.time()
-    write_files(opts.out, files)
-    times['write'] = time.time() - t
+    times['render+write'] = time.time() - t
     commit = None
     if opts.git:
         t = time.time()
@@ -1689,9 +1697,11 @@ def generate(opts, k):
         'by_status': tally(e['expect']['status'] for e in entries),
         'by_refusal': tally(e['refuse_reason'] for e in entries if e['refuse_reason']),
     }
-    sizes = sorted(len(d) for p, d in files if p.endswith('.yml') and '/Integrations/' in p)
-    if sizes:
-        counts['integration_yaml_bytes'] = {'min': sizes[0], 'median': sizes[len(sizes) // 2],
+    size = dict((p, len(d)) for p, d in files)
+    for kind in ('integration', 'script'):
+        sizes = sorted(size[e['path']] for e in entries if e['kind'] == kind)
+        if sizes:
+            counts[kind + '_yaml_bytes'] = {'min': sizes[0], 'median': sizes[len(sizes) // 2],
                                             'max': sizes[-1]}
     manifest = {
         'version': 1,
@@ -1709,33 +1719,46 @@ def generate(opts, k):
     return manifest, times
 
 
-_WORK = None     # (items, packs, seed, knobs) for forked workers
+_FORK_WORK = None   # (function, arguments) for forked workers
 
 
-def render_all(items, packs, seed, k, jobs):
-    """Render every item and pack, in forked worker processes when jobs > 1.  Each item and
-    pack has its own random stream, so the output does not depend on the split."""
-    global _WORK
-    n = len(items) + len(packs)
-    if jobs > 1 and n >= 500 and 'fork' in multiprocessing.get_all_start_methods():
-        _WORK = (items, packs, seed, k)
-        step = (n + 4 * jobs - 1) // (4 * jobs)
+def fork_map(func, args, n, jobs):
+    """func(args, lo, hi) over slices of range(n), concatenated in order; in forked worker
+    processes when jobs > 1 and n is large enough to pay for them."""
+    global _FORK_WORK
+    if jobs <= 1 or n < 500 or 'fork' not in multiprocessing.get_all_start_methods():
+        return func(args, 0, n)
+    _FORK_WORK = (func, args)
+    step = (n + 4 * jobs - 1) // (4 * jobs)
+    try:
         with multiprocessing.get_context('fork').Pool(jobs) as pool:
-            parts = pool.map(_render_slice, [(i, min(n, i + step)) for i in range(0, n, step)])
-        _WORK = None
-        return [r for part in parts for r in part]
-    return _render_slice((0, n), (items, packs, seed, k))
+            parts = pool.map(_fork_call, [(i, min(n, i + step)) for i in range(0, n, step)])
+    finally:
+        _FORK_WORK = None
+    return [r for part in parts for r in part]
 
 
-def _render_slice(bounds, work=None):
-    items, packs, seed, k = work or _WORK
-    out = []
-    for i in range(*bounds):
+def _fork_call(bounds):
+    func, args = _FORK_WORK
+    return func(args, *bounds)
+
+
+def render_all(items, packs, seed, k, jobs, out):
+    """Render every item and pack and write their files under out.  Each item and pack has
+    its own random stream, so the output does not depend on how the work is split."""
+    return fork_map(_render_slice, (items, packs, seed, k, out), len(items) + len(packs), jobs)
+
+
+def _render_slice(work, lo, hi):
+    items, packs, seed, k, out = work
+    results = []
+    for i in range(lo, hi):
         if i < len(items):
-            out.append(render_item(items[i], seed, k))
+            results.append(render_item(items[i], seed, k))
         else:
-            out.append(render_pack(packs[i - len(items)], seed, k) + (None,))
-    return out
+            results.append(render_pack(packs[i - len(items)], seed, k) + (None,))
+    write_files(out, [f for r in results for f in r[0]])
+    return results
 
 
 def tally(values):
@@ -1788,8 +1811,11 @@ def git_commit(out, files, message):
     """One commit of all files on branch main, through fast-import; returns its id."""
     git(out, 'init', '-q', '-b', 'main')
     git(out, 'config', 'core.autocrlf', 'false')
-    proc = subprocess.Popen(('git', '-C', out, 'fast-import', '--quiet', '--done'),
-                            stdin=subprocess.PIPE, env=git_env())
+    # glibc's malloc gives memory back after every large blob, and fast-import then spends
+    # most of its time in brk(); a large trim threshold makes it ten times faster.
+    env = dict(git_env(), MALLOC_TOP_PAD_='268435456', MALLOC_TRIM_THRESHOLD_='536870912')
+    proc = subprocess.Popen(('git', '-C', out, '-c', 'pack.compression=1', 'fast-import',
+                             '--quiet', '--done'), stdin=subprocess.PIPE, env=env)
     w = proc.stdin.write
     msg = message.encode('utf-8')
     who = AUTHOR.encode('utf-8')
@@ -1810,21 +1836,15 @@ def git_commit(out, files, message):
 # --------------------------------------------------------------------------------------------
 # --check: re-read the files and prove the manifest right.
 
-def check(out, manifest_path):
+def check(out, manifest_path, jobs):
     with open(manifest_path, encoding='utf-8') as f:
         man = json.load(f)
     try:
         import yaml
     except ImportError:
         yaml = None
-    problems = []
-    for e in man['items']:
-        with open(os.path.join(out, e['path']), 'rb') as f:
-            data = f.read()
-        found = check_bytes(e, data)
-        if yaml is not None and not found:
-            found = check_yaml(e, data, yaml)
-        problems += ['%s: %s' % (e['path'], p) for p in found]
+    problems = fork_map(_check_slice, (out, man['items'], yaml is not None),
+                        len(man['items']), jobs)
     for p in man['packs']:
         with open(os.path.join(out, p['path']), 'rb') as f:
             data = f.read()
@@ -1850,6 +1870,22 @@ def check(out, manifest_path):
         len(man['items']), len(man['packs']), 'FAILED (%d problems)' % len(problems)
         if problems else 'ok', '' if yaml else ' (bytes only: PyYAML is not importable)'))
     return 1 if problems else 0
+
+
+def _check_slice(work, lo, hi):
+    out, items, use_yaml = work
+    yaml = None
+    if use_yaml:
+        import yaml
+    problems = []
+    for e in items[lo:hi]:
+        with open(os.path.join(out, e['path']), 'rb') as f:
+            data = f.read()
+        found = check_bytes(e, data)
+        if yaml is not None and not found:
+            found = check_yaml(e, data, yaml)
+        problems += ['%s: %s' % (e['path'], p) for p in found]
+    return problems
 
 
 def check_bytes(e, data):
@@ -1895,29 +1931,29 @@ def check_bytes(e, data):
         key = rb' *dockerimage: &img $'
     else:
         key = rb' *dockerimage: ' + re.escape(q) + rb'$'
-    if not re.match(key, before) or not after.startswith(q) \
-            or not re.match(rb'^ *(#.*)?$', after[len(q):]):
+    if not re.match(key, before) or after != q + e['after_value'].encode('utf-8'):
         out.append('the image line is not `dockerimage: <image>`: %r' % line)
     return out
 
 
+class DuplicateKey(Exception):
+    pass
+
+
+def mapping_fields(node):
+    """{key: value node} of a mapping node; DuplicateKey when a key repeats."""
+    out = {}
+    for k, v in node.value:
+        if k.value in out:
+            raise DuplicateKey(k.value)
+        out[k.value] = v
+    return out
+
+
 def check_yaml(e, data, yaml):
-    """The YAML-level facts, parsed with PyYAML (libyaml when available)."""
-    base = getattr(yaml, 'CSafeLoader', yaml.SafeLoader)
-
-    class DuplicateKey(Exception):
-        pass
-
-    class Loader(base):
-        def construct_mapping(self, node, deep=False):
-            seen = set()
-            for knode, _ in node.value:
-                if isinstance(knode, yaml.ScalarNode):
-                    if knode.value in seen:
-                        raise DuplicateKey(knode.value)
-                    seen.add(knode.value)
-            return base.construct_mapping(self, node, deep)
-
+    """The YAML-level facts, parsed with PyYAML (libyaml's parser when available).  Only the
+    nodes on the image's path are turned into values: constructing whole documents in
+    Python would take most of the time."""
     reason = e['refuse_reason']
     try:
         text = data.decode('utf-8')
@@ -1925,52 +1961,69 @@ def check_yaml(e, data, yaml):
         return [] if reason == 'invalid_utf8' else ['invalid UTF-8']
     if text.startswith('\ufeff'):
         text = text[1:]
+    base = getattr(yaml, 'CSafeLoader', yaml.SafeLoader)
+    loader = base(text)
     try:
-        docs = list(yaml.load_all(text, Loader=Loader))
-    except DuplicateKey as ex:
-        return [] if reason == 'duplicate_key' else ['duplicate key %s' % ex]
+        docs = []
+        while loader.check_node():
+            docs.append(loader.get_node())
     except yaml.YAMLError as ex:
         return [] if reason == 'syntax_error' else ['YAML error: %s' % ex]
-    if reason in ('invalid_utf8', 'duplicate_key', 'syntax_error'):
+    finally:
+        loader.dispose()
+    if reason in ('invalid_utf8', 'syntax_error'):
         return ['parses, but should fail as %s' % reason]
     if len(docs) != 1:
         return [] if reason == 'multi_document' else ['%d documents' % len(docs)]
     if reason == 'multi_document':
         return ['one document']
+    if not isinstance(docs[0], yaml.MappingNode):
+        return ['the document is not a mapping']
+    try:
+        root = mapping_fields(docs[0])
+        script = root.get('script')
+        nested = mapping_fields(script) if isinstance(script, yaml.MappingNode) else {}
+    except DuplicateKey as ex:
+        return [] if reason == 'duplicate_key' else ['duplicate key %s' % ex]
+    if reason == 'duplicate_key':
+        return ['no duplicate key on the path']
     out = []
-    events = list(yaml.parse(text, Loader=base))
     image = e['image'] + (':' + e['tag'] if e['tag'] else '') if e['image'] else None
-    if reason == 'anchor' and not any(isinstance(ev, yaml.ScalarEvent) and ev.anchor == 'img'
-                                      and ev.value == image for ev in events):
-        out.append('no anchor on the image')
-    if reason == 'alias' and not any(isinstance(ev, yaml.AliasEvent) for ev in events):
-        out.append('no alias')
-    if reason == 'block_scalar' and not any(isinstance(ev, yaml.ScalarEvent)
-                                            and ev.style == '>' and ev.value == image
-                                            for ev in events):
-        out.append('no block scalar image')
-    root = docs[0]
-    script = root.get('script')
-    kind = 'integration' if 'configuration' in root or isinstance(script, dict) else 'script'
+    if reason in ('anchor', 'alias', 'block_scalar'):
+        events = list(yaml.parse(text, Loader=base))
+        if reason == 'anchor' and not any(isinstance(ev, yaml.ScalarEvent) and ev.anchor == 'img'
+                                          and ev.value == image for ev in events):
+            out.append('no anchor on the image')
+        if reason == 'alias' and not any(isinstance(ev, yaml.AliasEvent) for ev in events):
+            out.append('no alias')
+        if reason == 'block_scalar' and not any(isinstance(ev, yaml.ScalarEvent)
+                                                and ev.style == '>' and ev.value == image
+                                                for ev in events):
+            out.append('no block scalar image')
+    con = yaml.constructor.SafeConstructor()
+
+    def value(fields, key, default=None):
+        return con.construct_object(fields[key], deep=True) if key in fields else default
+
+    kind = 'integration' if 'configuration' in root or nested else 'script'
     if kind != e['kind']:
         out.append('kind is %s' % kind)
-    where = script if kind == 'integration' else root
+    where = nested if kind == 'integration' else root
     facts = {
-        'image': where.get('dockerimage'),
-        'name': root.get('name'),
-        'display': root.get('display') if kind == 'integration' else None,
-        'deprecated': root.get('deprecated', False),
-        'fromversion': root.get('fromversion'),
-        'dockerimage45': where.get('dockerimage45'),
-        'alt_dockerimages': where.get('alt_dockerimages', []),
+        'image': value(where, 'dockerimage'),
+        'name': value(root, 'name'),
+        'display': value(root, 'display') if kind == 'integration' else None,
+        'deprecated': value(root, 'deprecated', False),
+        'fromversion': value(root, 'fromversion'),
+        'dockerimage45': value(where, 'dockerimage45'),
+        'alt_dockerimages': value(where, 'alt_dockerimages', []),
     }
     want = dict(e, image=image)
-    for key, value in facts.items():
-        if value != want[key]:
-            out.append('%s is %r, the manifest says %r' % (key, value, want[key]))
-    top, nested = root.get('autoUpdateDockerImage'), (script.get('autoUpdateDockerImage')
-                                                      if isinstance(script, dict) else None)
-    flag = nested if e['flag_misplaced'] else top
+    for key, got in facts.items():
+        if got != want[key]:
+            out.append('%s is %r, the manifest says %r' % (key, got, want[key]))
+    top = value(root, 'autoUpdateDockerImage')
+    flag = value(nested, 'autoUpdateDockerImage') if e['flag_misplaced'] else top
     if e['flag_misplaced'] and top is not None:
         out.append('misplaced flag also at the top level')
     if flag == 'false':
@@ -2004,7 +2057,7 @@ def parse_args(argv):
                     help='override a proportion (VALUE is JSON); see --print-knobs')
     ap.add_argument('--print-knobs', action='store_true', help='print the knobs and exit')
     ap.add_argument('--jobs', type=int, default=min(os.cpu_count() or 1, 8),
-                    help='worker processes for rendering (default: the CPU count, at most 8)')
+                    help='worker processes (default: the CPU count, at most 8)')
     ap.add_argument('-q', '--quiet', action='store_true', help='no summary on stderr')
     opts = ap.parse_args(argv)
     if opts.print_knobs:
@@ -2044,7 +2097,7 @@ def main(argv=None):
         print(json.dumps(KNOBS, indent=2))
         return 0
     if opts.check:
-        return check(opts.out, opts.manifest)
+        return check(opts.out, opts.manifest, opts.jobs)
     k = knobs(opts.set)
     if os.path.exists(opts.out) and os.listdir(opts.out):
         raise SystemExit('gen_content: %s exists and is not empty' % opts.out)
