@@ -353,6 +353,7 @@ OTHER_IMAGES = (
     ('demisto/auth-utils', ('1.0.0',), False), ('demisto/pandas', ('1.0.0',), False),
     ('demisto/tld', ('1.0.0',), True), ('devdemisto/python3', ('3.10.13', '3.11.9'), False),
     ('devdemisto/chromium', ('1.0.0',), False))
+UNTAGGED_OK = tuple(repo for repo, _, untagged in OTHER_IMAGES if untagged)
 POWERSHELL_IMAGES = ('demisto/powershell', 'devdemisto/powershell')
 
 
@@ -400,7 +401,7 @@ class Obj(object):
 def plain_item(kind):
     """An item with no special variant: the baseline for forced features."""
     return Obj(kind=kind, layout='split', lang='python', role='python3', build='old',
-               image=None, tag=None, flag=None, misplaced=False, deprecated=False,
+               tag=None, flag=None, misplaced=False, deprecated=False,
                fromversion='5.0.0', d45=False, alt=False, refuse=None, newline='lf', bom=False,
                quote='', comment='', trailing_spaces=0, final_newline=True, indent=2,
                seq_indent=False, doc_start=False, last=False, code='ok', test=None, readme=None,
@@ -518,7 +519,7 @@ def random_item(rng, k, kind, hidden):
                 it.flag = 'true'
         elif rng.random() < k['flag_true_other']:
             it.flag = 'true'
-        elif dict((r, t) for r, _, t in OTHER_IMAGES).get(it.repo) and rng.random() < k['no_tag']:
+        elif it.repo in UNTAGGED_OK and rng.random() < k['no_tag']:
             it.tag = None
             it.role = 'other-untagged'
         if it.flag and kind == 'integration' and rng.random() < k['flag_misplaced']:
@@ -603,7 +604,7 @@ def plan(opts, k):
     packs = []
     for i, (d, disp) in enumerate(names):
         hidden = d == 'DeprecatedContent' or (i >= len(fixed) and rng.random() < k['hidden_packs'])
-        packs.append(Obj(dir=d, display=disp, hidden=hidden, index=i, items=[],
+        packs.append(Obj(dir=d, display=disp, hidden=hidden, items=[],
                          weight=rng.paretovariate(k['pack_skew'])))
     packs[1].weight *= 40    # CommonScripts is big
     if not any(p.hidden for p in packs[len(fixed):]):
@@ -656,13 +657,11 @@ def plan(opts, k):
         if it.kind == 'integration':
             choices = [p for p in choices if p.dir != 'CommonScripts']
         it.pack = choices[i % len(choices)] if opts.small else rng.choice(choices)
-    # Python 2 items run python2 code; unified scripts with `last` keep dockerimage last.
     items = []
     used = set()
-    for i, it in enumerate(specs):
-        it.index = i
+    for it in specs:
         it.hidden = it.pack.hidden
-        items.append(finish_item(rng, tags, it, used, k))
+        items.append(finish_item(rng, tags, it, used))
     items.extend(base_items(packs[0]))
     for it in items:
         it.pack.items.append(it)
@@ -675,10 +674,9 @@ def is_plain_candidate(it):
             and not it.bom and it.newline == 'lf' and not it.doc_start)
 
 
-def finish_item(rng, tags, it, used, k):
-    """Fill in names, the image text and paths."""
-    vendor = it.pack.dir.split('-')[0].split('_')[0]
-    vendor = vendor[0].upper() + vendor[1:]
+def finish_item(rng, tags, it, used):
+    """Fill in the item's names, subtype, image and tag."""
+    vendor = re.match(r'[A-Za-z][a-z]*', it.pack.dir).group(0).capitalize()
     for attempt in range(1000):
         if it.kind == 'integration':
             suffix = rng.choice(('', '', 'V2', '_v2', 'Feed', 'EventCollector', 'v3', 'IAM',
@@ -700,7 +698,7 @@ def finish_item(rng, tags, it, used, k):
     it.name = name
     it.display = None
     if it.kind == 'integration':
-        it.display = camel_words(name.replace('_', ' ')).replace(' v2', ' v2').strip()
+        it.display = camel_words(name.replace('_', ' '))
         if rng.random() < 0.02:
             it.display += ' (Beta)'
     it.prefix = (vendor.lower() + ('-' + rng.choice(ACRONYMS).lower() if rng.random() < 0.3 else ''))
@@ -738,9 +736,9 @@ def base_items(pack):
     for name in ('CommonServerPython', 'CommonServerUserPython'):
         it = plain_item('script')
         it.__dict__.update(name=name, display=None, role='none', repo=None, tag=None,
-                           fromversion=None, code='library', subtype='python3', base=True,
-                           alt=name == 'CommonServerPython', seq_indent=True, test=False,
-                           prefix='base', vendor='Base', pack=pack, hidden=False, index=-1)
+                           fromversion=None, code='library', subtype='python3',
+                           seq_indent=True, test=False, prefix='base', vendor='Base',
+                           pack=pack)
         out.append(it)
     return out
 
@@ -977,10 +975,6 @@ def image_keys(it, rng):
     return pairs
 
 
-def flag_pair(it):
-    return ('autoUpdateDockerImage', Raw(it.flag))
-
-
 def integration_tree(it, rng, code_lines):
     """The integration's top-level Map and the code's command names."""
     feed = rng.random() < 0.2
@@ -1051,7 +1045,7 @@ def integration_tree(it, rng, code_lines):
         elif key in s:
             smap.append((key, s[key]))
     if it.flag and it.misplaced:
-        smap.append(flag_pair(it))
+        smap.append(('autoUpdateDockerImage', Raw(it.flag)))
     top = {
         'category': rng.choice(CATEGORIES),
         'sectionOrder': Seq(['Connect', 'Collect']),
@@ -1624,7 +1618,8 @@ def render_pack(p, seed, k):
         files.append(('Packs/%s/.pack-ignore' % p.dir, b'[file:README.md]\nignore=RM104\n'))
     entry = {'name': p.dir, 'display': p.display, 'path': path, 'hidden': p.hidden,
              'current_version': version, 'version_offset': off, 'version_length': len(version),
-             'final_newline': final_nl, 'release_notes': sorted(notes),
+             'final_newline': final_nl,
+             'release_notes': sorted(notes, key=lambda n: vtuple(n[:-3].replace('_', '.'))),
              'items': len(p.items)}
     return files, entry
 
@@ -1759,6 +1754,22 @@ def _render_slice(work, lo, hi):
             results.append(render_pack(packs[i - len(items)], seed, k) + (None,))
     write_files(out, [f for r in results for f in r[0]])
     return results
+
+
+def write_manifest(path, manifest):
+    """JSON with one pack or item per line: readable, diffable, and fast to write (json's
+    indenting encoder is pure Python)."""
+    def dumps(v):
+        return json.dumps(v, ensure_ascii=False, sort_keys=False)
+    parts = []
+    for key, value in manifest.items():
+        if isinstance(value, list) and value and isinstance(value[0], dict):
+            body = '[\n  ' + ',\n  '.join(dumps(v) for v in value) + '\n ]'
+        else:
+            body = dumps(value)
+        parts.append(' %s: %s' % (dumps(key), body))
+    with open(path, 'w', encoding='utf-8') as f:
+        f.write('{\n' + ',\n'.join(parts) + '\n}\n')
 
 
 def tally(values):
@@ -2103,9 +2114,7 @@ def main(argv=None):
         raise SystemExit('gen_content: %s exists and is not empty' % opts.out)
     manifest, times = generate(opts, k)
     if opts.manifest:
-        with open(opts.manifest, 'w', encoding='utf-8') as f:
-            json.dump(manifest, f, indent=1, ensure_ascii=False)
-            f.write('\n')
+        write_manifest(opts.manifest, manifest)
     if not opts.quiet:
         c = manifest['counts']
         print('gen_content: %d packs, %d items (%s), %d files, %.1f MB (%.1f MB YAML) in %s'
