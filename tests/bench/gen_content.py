@@ -148,7 +148,7 @@ ARG_DESCS = ('The {n} ID.', 'A comma-separated list of {n} IDs.',
              'A free-text query, for example "type:{n} and severity:high".',
              'The reason to attach to the {n}.')
 OUT_DESCS = ('The {f} of the {n}.', 'The {n} {f}.', 'The {f} reported for the {n}.',
-             'The {n} {f}, as returned by the API.', '{f} of the {n} in the vendor console.')
+             'The {n} {f}, as returned by the API.', 'The {f} of the {n} in the vendor console.')
 CMD_DESCS = ('Returns a list of {n}s.', 'Gets the details of a {n} by its ID.',
              'Creates a new {n}.', 'Updates an existing {n}.', 'Deletes a {n}. This cannot be undone.',
              'Searches {n}s that match the given query.',
@@ -594,21 +594,23 @@ def make_names(rng, n, fixed):
     return out
 
 
+SCRIPT_PACKS = ('CommonScripts', 'ApiModules')     # packs without integrations
+
+
 def plan(opts, k):
     """Decide every pack and item: names, variants, paths.  Rendering comes later."""
     rng = random.Random('%s/plan' % opts.seed)
     tags = TagPools(random.Random('%s/tags' % opts.seed))
     fixed = [('Base', 'Base'), ('CommonScripts', 'Common Scripts'),
-             ('DeprecatedContent', 'Deprecated Content')]
+             ('DeprecatedContent', 'Deprecated Content'), ('ApiModules', 'ApiModules')]
     names = make_names(rng, max(opts.packs, len(fixed) + 2), fixed)
     packs = []
     for i, (d, disp) in enumerate(names):
-        hidden = d == 'DeprecatedContent' or (i >= len(fixed) and rng.random() < k['hidden_packs'])
+        hidden = d in ('DeprecatedContent', 'ApiModules') or (
+            i >= len(fixed) and rng.random() < k['hidden_packs'])
         packs.append(Obj(dir=d, display=disp, hidden=hidden, items=[],
                          weight=rng.paretovariate(k['pack_skew'])))
     packs[1].weight *= 40    # CommonScripts is big
-    if not any(p.hidden for p in packs[len(fixed):]):
-        packs[-1].hidden = True
     visible = [p for p in packs if not p.hidden and p.dir != 'Base']
     hidden = [p for p in packs if p.hidden]
 
@@ -636,7 +638,7 @@ def plan(opts, k):
             chosen.append(rng.choices(pool_all, cum_weights=cum)[0])
     for p in chosen:
         kind = 'integration' if rng.random() < k['integration'] else 'script'
-        if p.dir == 'CommonScripts':
+        if p.dir in SCRIPT_PACKS:
             kind = 'script'
         it = random_item(rng, k, kind, p.hidden)
         it.pack = p
@@ -655,7 +657,7 @@ def plan(opts, k):
     for i, it in enumerate(specs[:len(features)]):
         choices = hidden if it.hidden else visible
         if it.kind == 'integration':
-            choices = [p for p in choices if p.dir != 'CommonScripts']
+            choices = [p for p in choices if p.dir not in SCRIPT_PACKS]
         it.pack = choices[i % len(choices)] if opts.small else rng.choice(choices)
     items = []
     used = set()
