@@ -1828,7 +1828,8 @@ def git_commit(out, files, message):
     # most of its time in brk(); a large trim threshold makes it ten times faster.
     env = dict(git_env(), MALLOC_TOP_PAD_='268435456', MALLOC_TRIM_THRESHOLD_='536870912')
     proc = subprocess.Popen(('git', '-C', out, '-c', 'pack.compression=1', 'fast-import',
-                             '--quiet', '--done'), stdin=subprocess.PIPE, env=env)
+                             '--quiet', '--done'), stdin=subprocess.PIPE, env=env,
+                            bufsize=1 << 20)
     w = proc.stdin.write
     msg = message.encode('utf-8')
     who = AUTHOR.encode('utf-8')
