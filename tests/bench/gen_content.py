@@ -1679,6 +1679,8 @@ def generate(opts, k):
                             '%d items)\n' % (opts.seed, len(packs), len(items)))
         times['git'] = time.time() - t
     times['total'] = time.time() - t0
+    cpu = os.times()
+    times['cpu'] = cpu.user + cpu.system + cpu.children_user + cpu.children_system
     entries.sort(key=lambda e: e['path'])
     images = {}
     for e in entries:
