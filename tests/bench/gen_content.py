@@ -671,9 +671,11 @@ def plan(opts, k):
 
 
 def is_plain_candidate(it):
+    """Whether a random item has no variant at all, so a counted variant can go there."""
     return (it.lang == 'python' and it.role == 'python3' and it.tag is None and not it.flag
             and not it.hidden and not it.deprecated and not it.decoys and it.refuse is None
-            and not it.bom and it.newline == 'lf' and not it.doc_start)
+            and not it.bom and it.newline == 'lf' and not it.doc_start and not it.quote
+            and not it.comment and not it.trailing_spaces and not it.d45 and not it.alt)
 
 
 def finish_item(rng, tags, it, used):
@@ -1938,13 +1940,13 @@ def check_bytes(e, data):
     before, after = data[lo:io], data[io + len(img):lo + ll]
     q = (e['quote'] or '').encode()
     if e['refuse_reason'] == 'alias':
-        key = rb' *x-default-image: &pyimg $'
+        key = rb' *x-default-image: &pyimg ' + re.escape(q) + rb'$'
     elif e['refuse_reason'] == 'block_scalar':
         key = rb' +$'
         if not data[:lo].rstrip(b'\r\n').endswith(b'dockerimage: >-'):
             out.append('block scalar header missing')
     elif e['refuse_reason'] == 'anchor':
-        key = rb' *dockerimage: &img $'
+        key = rb' *dockerimage: &img ' + re.escape(q) + rb'$'
     else:
         key = rb' *dockerimage: ' + re.escape(q) + rb'$'
     if not re.match(key, before) or after != q + e['after_value'].encode('utf-8'):
