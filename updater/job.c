@@ -8,6 +8,8 @@
 #include "common/fileio.h"
 #include "common/log.h"
 #include "common/strnum.h"
+#include "updater/registry.h"
+#include "updater/tagver.h"
 #include "common/banned.h"
 
 void job_init(struct job *job)
@@ -25,7 +27,7 @@ void job_release(struct job *job)
 	strlist_clear(&job->opts.images);
 	config_release(&job->cfg);
 	scan_release(&job->scan);
-	git_repository_free(job->repo);
+	gitrepo_free(job->repo);
 	free(job->base_name);
 	json_decref(job->images);
 	memset(job, 0, sizeof(*job));
@@ -135,58 +137,25 @@ int job_load_config(struct job *job, const struct cli_global *g, const char *cmd
 	return 0;
 }
 
-static int git_fail(struct db_err *err, int code, const char *what, const char *subject)
-{
-	const git_error *e = git_error_last();
-	return db_err_set(err, code, "'%s': %s%s%s", subject, what, e ? ": " : "",
-	                  e ? e->message : "");
-}
-
 int job_open(struct job *job, const struct cli_global *g, struct db_err *err)
 {
-	git_object *obj = NULL;
-	git_reference *ref = NULL;
-	const char *base = job->cfg.git.base;
-	char *dflt = NULL;
-	int ret = 0;
+	struct gitrepo_base base = GITREPO_BASE_INIT;
+	int ret;
 
 	if (job->opts.worktree)
 		return 0;
-	if (git_repository_open_ext(&job->repo, g->dir, 0, NULL) < 0)
-		return db_err_set(
-		    err, DB_ENOTFOUND,
-		    "'%s' is not a git repository (use --worktree to scan the files on disk)",
-		    g->dir);
-	if (!base) {
-		/* The remote's default branch, as the last fetch recorded it; else HEAD. */
-		char *name = xasprintf("refs/remotes/%s/HEAD", job->cfg.git.remote);
-		if (git_reference_lookup(&ref, job->repo, name) == 0 &&
-		    git_reference_type(ref) == GIT_REFERENCE_SYMBOLIC)
-			dflt = xstrdup(git_reference_symbolic_target(ref));
-		git_reference_free(ref);
-		free(name);
-		base = dflt ? dflt : "HEAD";
-	}
-	if (git_revparse_single(&obj, job->repo, base) < 0) {
-		ret = git_fail(err, DB_ENOTFOUND, "base ref does not exist", base);
-		goto out;
-	}
-	{
-		git_object *commit = NULL;
-		if (git_object_peel(&commit, obj, GIT_OBJECT_COMMIT) < 0) {
-			ret = git_fail(err, DB_ENOTFOUND, "base ref is not a commit", base);
-			goto out;
-		}
-		git_oid_cpy(&job->base, git_object_id(commit));
-		git_object_free(commit);
-	}
-	git_oid_tostr(job->base_hex, sizeof(job->base_hex), &job->base);
-	job->base_name = xstrdup(base);
-	log_debug("base '%s' is %s", base, job->base_hex);
-out:
-	git_object_free(obj);
-	free(dflt);
-	return ret;
+	ret = gitrepo_open(&job->repo, g->dir, err);
+	if (ret)
+		return ret;
+	ret = gitrepo_resolve_base(&base, job->repo, job->cfg.git.base, job->cfg.git.remote, err);
+	if (ret)
+		return ret;
+	git_oid_cpy(&job->base, &base.id);
+	memcpy(job->base_hex, base.hex, sizeof(job->base_hex));
+	job->base_name = xstrdup(base.name);
+	log_debug("base %s", base.desc);
+	gitrepo_base_release(&base);
+	return 0;
 }
 
 int job_scan(struct job *job, const struct cli_global *g, struct db_err *err)
@@ -195,7 +164,7 @@ int job_scan(struct job *job, const struct cli_global *g, struct db_err *err)
 
 	so->dir = g->dir;
 	so->worktree = job->opts.worktree;
-	so->repo = job->repo;
+	so->repo = job->repo ? gitrepo_git(job->repo) : NULL;
 	so->commit = job->repo ? &job->base : NULL;
 	so->no_cache = job->opts.no_cache;
 	so->shard_k = job->opts.shard_k;
@@ -205,8 +174,101 @@ int job_scan(struct job *job, const struct cli_global *g, struct db_err *err)
 	return scan_run(&job->scan, so, &job->cfg, err);
 }
 
+static int selected_image(const struct job *job, const char *image)
+{
+	return !job->opts.images.nr || strlist_has(&job->opts.images, image);
+}
+
+/* Resolves one image's tags and sets the target and status of its pending items. */
+static int resolve_image(struct job *job, struct registry_client *rc, const char *image,
+                         struct db_err *err)
+{
+	struct tagver_policy policy = {job->cfg.strategy, job->cfg.min_age_days,
+	                               job->cfg.unknown_age_deny, &job->cfg.deny_tags, 0};
+	struct taglist *tags = NULL;
+	const struct tag_entry *pick;
+	json_t *info;
+	size_t i;
+	int ret;
+
+	ret = registry_list_tags(rc, image, &tags, err);
+	if (ret)
+		return ret;
+	pick = tagver_pick(tags, image, NULL, &policy);
+	info = json_object();
+	json_object_set_new(info, "target", pick ? json_string(pick->name) : json_null());
+	json_object_set_new(info, "tags_seen", json_integer((json_int_t)tags->nr));
+	json_object_set_new(job->images, image, info);
+
+	for (i = 0; i < job->scan.nr; i++) {
+		struct item *it = &job->scan.items[i];
+		const struct tag_entry *t;
+
+		if (it->status != STATUS_PENDING || strcmp(it->image, image))
+			continue;
+		t = tagver_pick(tags, image, it->tag, &policy);
+		if (!t) {
+			it->status = STATUS_UP_TO_DATE;
+			it->reason = xstrdup("no candidate tag under the strategy and filters");
+			continue;
+		}
+		it->target = xstrdup(t->name);
+		it->status =
+		    tagver_is_upgrade(it->tag, t->name) ? STATUS_BUMPED : STATUS_UP_TO_DATE;
+	}
+	taglist_free(tags);
+	return 0;
+}
+
 int job_resolve_targets(struct job *job, struct db_err *err)
 {
-	(void)job;
-	return db_err_set(err, DB_ERROR, "resolving tags needs the registry client; use --offline");
+	struct registry_client_opts ro = {job->opts.no_cache, NULL};
+	struct registry_client *rc = NULL;
+	struct strlist images = {NULL, 0, 0};
+	size_t i, j;
+	int ret, first = 0;
+
+	for (i = 0; i < job->scan.nr; i++) {
+		struct item *it = &job->scan.items[i];
+		if (it->status != STATUS_PENDING)
+			continue;
+		if (!selected_image(job, it->image)) {
+			it->status = STATUS_SKIPPED;
+			it->reason = xstrdup("image not selected by --image");
+		} else if (!strlist_has(&images, it->image)) {
+			strlist_push(&images, it->image);
+		}
+	}
+	if (!images.nr)
+		goto out;
+	ret = registry_client_new(&rc, &job->cfg, &ro, err);
+	if (ret) {
+		first = ret;
+		goto out;
+	}
+	for (i = 0; i < images.nr; i++) {
+		struct db_err ierr = DB_ERR_INIT;
+		progress_update("tags", i, images.nr, images.v[i]);
+		ret = resolve_image(job, rc, images.v[i], &ierr);
+		if (!ret)
+			continue;
+		/* The image's items get the error; the other images go on. */
+		log_error("%s", ierr.msg);
+		for (j = 0; j < job->scan.nr; j++) {
+			struct item *it = &job->scan.items[j];
+			if (it->status == STATUS_PENDING && !strcmp(it->image, images.v[i])) {
+				it->status = STATUS_ERROR;
+				it->reason = xstrdup(ierr.msg);
+			}
+		}
+		if (!first) {
+			first = ret;
+			db_err_set(err, ret, "%s", ierr.msg);
+		}
+	}
+	progress_done();
+out:
+	registry_client_free(rc);
+	strlist_clear(&images);
+	return first;
 }

@@ -23,6 +23,7 @@
 #include "common/err.h"
 #include "updater/cli.h"
 #include "updater/config.h"
+#include "updater/gitrepo.h"
 #include "updater/scan.h"
 
 /* Long-option ids shared by scan and run (values above any short option character). */
@@ -76,7 +77,7 @@ struct job_opts {
 struct job {
 	struct job_opts opts;
 	struct config cfg;
-	git_repository *repo;
+	struct gitrepo *repo; /* NULL with --worktree */
 	git_oid base;
 	char base_hex[GIT_OID_HEXSZ + 1];
 	char *base_name; /* the ref the base came from, for messages and pull requests */

@@ -3,34 +3,113 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/alloc.h"
 #include "common/buf.h"
 #include "common/fileio.h"
 #include "common/log.h"
 #include "common/banned.h"
+
+struct report {
+	char *base;
+	int dry_run;
+	json_t *images;
+	json_t *branches;
+	const struct item *items;
+	size_t nr;
+};
+
+struct report *report_new(const char *base, int dry_run)
+{
+	struct report *r = xcalloc(1, sizeof(*r));
+	r->base = base ? xstrdup(base) : NULL;
+	r->dry_run = dry_run;
+	r->images = json_object();
+	r->branches = json_array();
+	return r;
+}
+
+void report_free(struct report *r)
+{
+	if (!r)
+		return;
+	free(r->base);
+	json_decref(r->images);
+	json_decref(r->branches);
+	free(r);
+}
+
+void report_set_images(struct report *r, json_t *images)
+{
+	json_decref(r->images);
+	r->images = json_incref(images);
+}
+
+void report_add_items(struct report *r, const struct item *items, size_t nr)
+{
+	r->items = items;
+	r->nr = nr;
+}
 
 static json_t *jstr(const char *s)
 {
 	return s ? json_string(s) : json_null();
 }
 
-json_t *report_new(const char *base, int dry_run)
-{
-	json_t *r = json_object();
-	json_object_set_new(r, "version", json_integer(1));
-	json_object_set_new(r, "base", jstr(base));
-	json_object_set_new(r, "dry_run", json_boolean(dry_run));
-	json_object_set_new(r, "images", json_object());
-	json_object_set_new(r, "items", json_array());
-	json_object_set_new(r, "branches", json_array());
-	return r;
-}
-
-void report_set_image(json_t *report, const char *image, const char *target, size_t tags_seen)
+void report_add_branch(struct report *r, const char *name, const char *commit, size_t items,
+                       int pushed, json_t *pull_request)
 {
 	json_t *o = json_object();
-	json_object_set_new(o, "target", jstr(target));
-	json_object_set_new(o, "tags_seen", json_integer((json_int_t)tags_seen));
-	json_object_set_new(json_object_get(report, "images"), image, o);
+	json_object_set_new(o, "name", json_string(name));
+	json_object_set_new(o, "commit", jstr(commit));
+	json_object_set_new(o, "items", json_integer((json_int_t)items));
+	json_object_set_new(o, "pushed", json_boolean(pushed));
+	json_object_set(o, "pull_request", pull_request ? pull_request : json_null());
+	json_array_append_new(r->branches, o);
+}
+
+/* --- JSON text, written straight from the structs --- */
+
+static void key(struct buf *b, const char *k, int *first)
+{
+	buf_adds(b, *first ? "" : ", ");
+	*first = 0;
+	buf_add_json_string(b, k, strlen(k));
+	buf_adds(b, ": ");
+}
+
+static void kv_str(struct buf *b, const char *k, const char *v, int *first)
+{
+	key(b, k, first);
+	if (v)
+		buf_add_json_string(b, v, strlen(v));
+	else
+		buf_adds(b, "null");
+}
+
+static void kv_raw(struct buf *b, const char *k, const char *v, int *first)
+{
+	key(b, k, first);
+	buf_adds(b, v);
+}
+
+static void kv_json(struct buf *b, const char *k, const json_t *v, int *first)
+{
+	char *text = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY | JSON_PRESERVE_ORDER);
+	kv_raw(b, k, text ? text : "null", first);
+	free(text);
+}
+
+static void kv_strlist(struct buf *b, const char *k, const struct strlist *l, int *first)
+{
+	size_t i;
+	key(b, k, first);
+	buf_addch(b, '[');
+	for (i = 0; i < l->nr; i++) {
+		if (i)
+			buf_adds(b, ", ");
+		buf_add_json_string(b, l->v[i], strlen(l->v[i]));
+	}
+	buf_addch(b, ']');
 }
 
 static const char *d45_name(const struct item *it)
@@ -42,91 +121,77 @@ static const char *d45_name(const struct item *it)
 	return "none";
 }
 
-static json_t *item_json(const struct item *it)
+static void item_json(struct buf *b, const struct item *it)
 {
-	json_t *o = json_object(), *alt = json_array(), *warn = json_array(), *verify;
-	size_t i;
+	int first = 1;
 
-	json_object_set_new(o, "path", json_string(it->path));
-	json_object_set_new(o, "kind", json_string(item_kind_name(it->kind)));
-	json_object_set_new(o, "pack", jstr(it->pack));
-	json_object_set_new(o, "name", jstr(it->name));
-	json_object_set_new(o, "image", jstr(it->image));
-	json_object_set_new(o, "from", jstr(it->tag));
-	json_object_set_new(o, "to", jstr(it->target));
-	json_object_set_new(o, "status", json_string(item_status_name(it->status)));
-	json_object_set_new(o, "reason", jstr(it->reason));
-	json_object_set_new(o, "dockerimage45", json_string(d45_name(it)));
+	buf_addch(b, '{');
+	kv_str(b, "path", it->path, &first);
+	kv_str(b, "kind", item_kind_name(it->kind), &first);
+	kv_str(b, "pack", it->pack, &first);
+	kv_str(b, "name", it->name, &first);
+	kv_str(b, "image", it->image, &first);
+	kv_str(b, "from", it->tag, &first);
+	kv_str(b, "to", it->target, &first);
+	kv_str(b, "status", item_status_name(it->status), &first);
+	kv_str(b, "reason", it->reason, &first);
+	kv_str(b, "dockerimage45", d45_name(it), &first);
+	key(b, "verify", &first);
 	if (it->verify_old || it->verify_new) {
-		verify = json_object();
-		json_object_set_new(verify, "old", jstr(it->verify_old));
-		json_object_set_new(verify, "new", jstr(it->verify_new));
-		json_object_set_new(verify, "regressed", json_boolean(it->regressed));
+		int vfirst = 1;
+		buf_addch(b, '{');
+		kv_str(b, "old", it->verify_old, &vfirst);
+		kv_str(b, "new", it->verify_new, &vfirst);
+		kv_raw(b, "regressed", it->regressed ? "true" : "false", &vfirst);
 		if (it->verify_detail)
-			json_object_set_new(verify, "detail", json_string(it->verify_detail));
+			kv_str(b, "detail", it->verify_detail, &vfirst);
+		buf_addch(b, '}');
 	} else {
-		verify = json_null();
+		buf_adds(b, "null");
 	}
-	json_object_set_new(o, "verify", verify);
-	json_object_set_new(o, "branch", jstr(it->branch));
+	kv_str(b, "branch", it->branch, &first);
 	/* Beyond SPEC §6: what scan shows, so tools need not re-read the YAML. */
-	json_object_set_new(o, "image_ref", jstr(it->image_ref));
-	json_object_set_new(
-	    o, "location",
-	    it->image_ref ? json_string(it->image_in_script ? "script.dockerimage" : "dockerimage")
-	                  : json_null());
-	json_object_set_new(o, "opt_in", json_string(opt_in_name(it->opt_in)));
-	json_object_set_new(o, "auto_update", it->flag < 0 ? json_null() : json_boolean(it->flag));
-	json_object_set_new(o, "dockerimage45_value", jstr(it->dockerimage45));
-	for (i = 0; i < it->alt_images.nr; i++)
-		json_array_append_new(alt, json_string(it->alt_images.v[i]));
-	json_object_set_new(o, "alt_dockerimages", alt);
-	for (i = 0; i < it->warnings.nr; i++)
-		json_array_append_new(warn, json_string(it->warnings.v[i]));
-	json_object_set_new(o, "warnings", warn);
-	return o;
+	kv_str(b, "image_ref", it->image_ref, &first);
+	kv_str(b, "location",
+	       it->image_ref ? (it->image_in_script ? "script.dockerimage" : "dockerimage") : NULL,
+	       &first);
+	kv_str(b, "opt_in", it->image_ref ? opt_in_name(it->opt_in) : NULL, &first);
+	kv_raw(b, "auto_update", it->flag < 0 ? "null" : it->flag ? "true" : "false", &first);
+	kv_str(b, "dockerimage45_value", it->dockerimage45, &first);
+	kv_strlist(b, "alt_dockerimages", &it->alt_images, &first);
+	kv_strlist(b, "warnings", &it->warnings, &first);
+	buf_addch(b, '}');
 }
 
-void report_add_items(json_t *report, const struct item *items, size_t nr)
+int report_write(struct report *r, const char *path, struct db_err *err)
 {
-	json_t *arr = json_object_get(report, "items");
+	struct buf b = BUF_INIT;
+	int first = 1, ret = 0;
 	size_t i;
-	for (i = 0; i < nr; i++)
-		json_array_append_new(arr, item_json(&items[i]));
-}
 
-void report_add_branch(json_t *report, const char *name, const char *commit, size_t items,
-                       int pushed, json_t *pull_request)
-{
-	json_t *o = json_object();
-	json_object_set_new(o, "name", json_string(name));
-	json_object_set_new(o, "commit", jstr(commit));
-	json_object_set_new(o, "items", json_integer((json_int_t)items));
-	json_object_set_new(o, "pushed", json_boolean(pushed));
-	json_object_set(o, "pull_request", pull_request ? pull_request : json_null());
-	json_array_append_new(json_object_get(report, "branches"), o);
-}
-
-int report_write(json_t *report, const char *path, struct db_err *err)
-{
-	char *text = json_dumps(report, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-	int ret = 0;
-
-	if (!text)
-		return db_err_set(err, DB_ERROR, "cannot encode the report");
+	buf_grow(&b, 64 + r->nr * 600);
+	buf_addch(&b, '{');
+	kv_raw(&b, "version", "1", &first);
+	kv_str(&b, "base", r->base, &first);
+	kv_raw(&b, "dry_run", r->dry_run ? "true" : "false", &first);
+	kv_json(&b, "images", r->images, &first);
+	key(&b, "items", &first);
+	buf_addch(&b, '[');
+	for (i = 0; i < r->nr; i++) {
+		buf_adds(&b, i ? ",\n  " : "\n  ");
+		item_json(&b, &r->items[i]);
+	}
+	buf_adds(&b, r->nr ? "\n]" : "]");
+	kv_json(&b, "branches", r->branches, &first);
+	buf_adds(&b, "}\n");
 	if (path) {
-		struct buf b = BUF_INIT;
-		buf_adds(&b, text);
-		buf_addch(&b, '\n');
 		ret = file_write_atomic(path, b.ptr, b.len, err);
 		if (ret)
 			db_err_prefix(err, "report");
-		buf_release(&b);
-	} else {
-		fputs(text, stdout);
-		fputc('\n', stdout);
+	} else if (fwrite(b.ptr, 1, b.len, stdout) != b.len || fflush(stdout)) {
+		ret = db_err_set(err, DB_ERROR, "cannot write the report to stdout");
 	}
-	free(text);
+	buf_release(&b);
 	return ret;
 }
 

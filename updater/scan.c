@@ -2,7 +2,6 @@
 
 #include <dirent.h>
 #include <jansson.h>
-#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +12,8 @@
 #include "common/alloc.h"
 #include "common/fileio.h"
 #include "common/log.h"
+#include "common/parallel.h"
+#include "updater/scancache.h"
 #include "updater/yamledit.h"
 #include "common/banned.h"
 
@@ -144,40 +145,7 @@ int image_ref_split(char **repo, char **tag, const char *ref)
 	return 0;
 }
 
-/* --- the facts the locator found, config-independent and cacheable by blob id --- */
-
-struct located {
-	int refused;
-	char *reason;
-	int integration;
-	char *image; /* the dockerimage at the place this kind keeps it */
-	int image_in_script;
-	char *flag; /* autoUpdateDockerImage at the top level, as text */
-	int flag_quoted;
-	char *flag_script; /* ... under script: */
-	int flag_script_quoted;
-	char *d45;
-	struct strlist alt;
-	char *fromversion;
-	char *deprecated;
-	char *name, *display, *type;
-};
-
-static void located_release(struct located *l)
-{
-	free(l->reason);
-	free(l->image);
-	free(l->flag);
-	free(l->flag_script);
-	free(l->d45);
-	strlist_clear(&l->alt);
-	free(l->fromversion);
-	free(l->deprecated);
-	free(l->name);
-	free(l->display);
-	free(l->type);
-	memset(l, 0, sizeof(*l));
-}
+/* --- locating: the config-independent facts, cacheable by blob id --- */
 
 static char *scalar_dup(const struct yaml_value *v)
 {
@@ -202,7 +170,6 @@ static void locate(struct located *l, const char *data, size_t len)
 	l->integration =
 	    top[YK_CONFIGURATION].kind != YV_ABSENT || top[YK_SCRIPT].kind == YV_MAPPING;
 	src = l->integration ? scr : top;
-	l->image_in_script = l->integration;
 	l->image = scalar_dup(&src[YK_DOCKERIMAGE]);
 	l->d45 = scalar_dup(&src[YK_DOCKERIMAGE45]);
 	for (i = 0; i < src[YK_ALT_DOCKERIMAGES].nr_items; i++)
@@ -221,78 +188,6 @@ static void locate(struct located *l, const char *data, size_t len)
 	yaml_doc_release(&doc);
 }
 
-/* --- the locator cache: blob id -> located, one JSON file per repository --- */
-
-static json_t *str_or_null(const char *s)
-{
-	return s ? json_string(s) : json_null();
-}
-
-static char *json_dup(json_t *obj, const char *key)
-{
-	const char *s = json_string_value(json_object_get(obj, key));
-	return s ? xstrdup(s) : NULL;
-}
-
-static json_t *located_to_json(const struct located *l)
-{
-	json_t *o = json_object(), *alt = json_array();
-	size_t i;
-
-	for (i = 0; i < l->alt.nr; i++)
-		json_array_append_new(alt, json_string(l->alt.v[i]));
-	json_object_set_new(o, "refused", json_boolean(l->refused));
-	json_object_set_new(o, "reason", str_or_null(l->reason));
-	json_object_set_new(o, "integration", json_boolean(l->integration));
-	json_object_set_new(o, "image", str_or_null(l->image));
-	json_object_set_new(o, "flag", str_or_null(l->flag));
-	json_object_set_new(o, "flag_quoted", json_boolean(l->flag_quoted));
-	json_object_set_new(o, "flag_script", str_or_null(l->flag_script));
-	json_object_set_new(o, "flag_script_quoted", json_boolean(l->flag_script_quoted));
-	json_object_set_new(o, "d45", str_or_null(l->d45));
-	json_object_set_new(o, "alt", alt);
-	json_object_set_new(o, "fromversion", str_or_null(l->fromversion));
-	json_object_set_new(o, "deprecated", str_or_null(l->deprecated));
-	json_object_set_new(o, "name", str_or_null(l->name));
-	json_object_set_new(o, "display", str_or_null(l->display));
-	json_object_set_new(o, "type", str_or_null(l->type));
-	return o;
-}
-
-static int located_from_json(struct located *l, json_t *o)
-{
-	json_t *alt = json_object_get(o, "alt"), *v;
-	size_t i;
-
-	memset(l, 0, sizeof(*l));
-	if (!json_is_object(o) || !json_is_array(alt) ||
-	    !json_is_boolean(json_object_get(o, "refused")))
-		return -1;
-	l->refused = json_is_true(json_object_get(o, "refused"));
-	l->reason = json_dup(o, "reason");
-	l->integration = json_is_true(json_object_get(o, "integration"));
-	l->image_in_script = l->integration;
-	l->image = json_dup(o, "image");
-	l->flag = json_dup(o, "flag");
-	l->flag_quoted = json_is_true(json_object_get(o, "flag_quoted"));
-	l->flag_script = json_dup(o, "flag_script");
-	l->flag_script_quoted = json_is_true(json_object_get(o, "flag_script_quoted"));
-	l->d45 = json_dup(o, "d45");
-	json_array_foreach(alt, i, v)
-	{
-		if (json_is_string(v))
-			strlist_push(&l->alt, json_string_value(v));
-	}
-	l->fromversion = json_dup(o, "fromversion");
-	l->deprecated = json_dup(o, "deprecated");
-	l->name = json_dup(o, "name");
-	l->display = json_dup(o, "display");
-	l->type = json_dup(o, "type");
-	return 0;
-}
-
-#define LOCATOR_CACHE_VERSION 1
-
 static char *locator_cache_path(const char *dir)
 {
 	char *cache = cache_dir_path(), *abs = realpath(dir, NULL), *path;
@@ -301,46 +196,10 @@ static char *locator_cache_path(const char *dir)
 
 	for (p = abs ? abs : dir; *p; p++)
 		h = ((h ^ (unsigned char)*p) * 16777619u) & 0xffffffffu;
-	path = xasprintf("%s/scan/locator-%08lx.json", cache, h);
+	path = xasprintf("%s/scan/locator-%08lx.cache", cache, h);
 	free(abs);
 	free(cache);
 	return path;
-}
-
-static json_t *locator_cache_load(const char *path)
-{
-	json_error_t jerr;
-	json_t *root = json_load_file(path, 0, &jerr), *entries;
-
-	if (!root)
-		return json_object(); /* absent on a first run: no warning */
-	entries = json_object_get(root, "entries");
-	if (json_integer_value(json_object_get(root, "version")) != LOCATOR_CACHE_VERSION ||
-	    !json_is_object(entries)) {
-		log_warn("ignoring the scan cache '%s': not a cache file of this version", path);
-		json_decref(root);
-		return json_object();
-	}
-	json_incref(entries);
-	json_decref(root);
-	return entries;
-}
-
-static void locator_cache_save(const char *path, json_t *entries)
-{
-	struct db_err err = DB_ERR_INIT;
-	json_t *root = json_object();
-	char *text, *dir = xstrdup(path), *slash = strrchr(dir, '/');
-
-	*slash = '\0';
-	json_object_set_new(root, "version", json_integer(LOCATOR_CACHE_VERSION));
-	json_object_set(root, "entries", entries);
-	text = json_dumps(root, JSON_COMPACT);
-	if (text && (mkdir_p(dir, 1, &err) || file_write_atomic(path, text, strlen(text), &err)))
-		log_warn("scan cache not written: %s", err.msg);
-	free(text);
-	free(dir);
-	json_decref(root);
 }
 
 /* --- collecting the candidate files --- */
@@ -352,9 +211,16 @@ struct candidate {
 	int have;
 };
 
+struct pack_meta {
+	char *pack;
+	git_oid blob;
+};
+
 struct collector {
 	struct candidate *v;
 	size_t nr, alloc;
+	struct pack_meta *meta; /* Packs/<pack>/pack_metadata.json blobs met on the walk */
+	size_t nr_meta, alloc_meta;
 	const struct config *cfg;
 };
 
@@ -391,9 +257,18 @@ static int walk_cb(const char *root, const git_tree_entry *entry, void *payload)
 				return 0;
 		return 1;
 	}
-	if (git_tree_entry_type(entry) == GIT_OBJECT_BLOB && nl > 4 &&
-	    (!strcmp(name + nl - 4, ".yml") || !strcmp(name + nl - 5, ".yaml")))
+	if (git_tree_entry_type(entry) != GIT_OBJECT_BLOB)
+		return 0;
+	if (nl > 4 && (!strcmp(name + nl - 4, ".yml") || !strcmp(name + nl - 5, ".yaml"))) {
 		collect(c, path, git_tree_entry_id(entry));
+	} else if (!strcmp(name, "pack_metadata.json") && rl > 7 && !strncmp(root, "Packs/", 6) &&
+	           strchr(root + 6, '/') == root + rl - 1) {
+		/* Remembered so the hidden check needs no path lookup from the root. */
+		ALLOC_GROW(c->meta, c->nr_meta + 1, c->alloc_meta);
+		c->meta[c->nr_meta].pack = xstrndup(root + 6, rl - 7);
+		git_oid_cpy(&c->meta[c->nr_meta].blob, git_tree_entry_id(entry));
+		c->nr_meta++;
+	}
 	return 0;
 }
 
@@ -446,16 +321,6 @@ static int cmp_candidate(const void *a, const void *b)
 
 /* --- reading and locating, in parallel --- */
 
-struct work {
-	struct candidate *v;
-	size_t nr;
-	size_t next;
-	pthread_mutex_t lock;
-	const struct scan_opts *opts;
-	int failed;
-	struct db_err err;
-};
-
 static int read_source(struct buf *out, const struct scan_opts *opts, const char *path,
                        const git_oid *blob_id, struct db_err *err)
 {
@@ -484,65 +349,32 @@ static int read_source(struct buf *out, const struct scan_opts *opts, const char
 	}
 }
 
-static void *locate_worker(void *arg)
+struct locate_ctx {
+	struct candidate *v;
+	const struct scan_opts *opts;
+};
+
+/* One candidate: read and locate, unless the cache already answered. Runs in parallel. */
+static void locate_one(size_t i, void *arg)
 {
-	struct work *w = arg;
+	struct locate_ctx *ctx = arg;
+	struct candidate *c = &ctx->v[i];
 	struct buf data = BUF_INIT;
+	struct db_err err = DB_ERR_INIT;
 
-	for (;;) {
-		struct candidate *c;
-		struct db_err err = DB_ERR_INIT;
-		size_t i;
-
-		pthread_mutex_lock(&w->lock);
-		while (w->next < w->nr && w->v[w->next].have)
-			w->next++;
-		i = w->next++;
-		pthread_mutex_unlock(&w->lock);
-		if (i >= w->nr)
-			break;
-		c = &w->v[i];
-		buf_reset(&data);
-		if (read_source(&data, w->opts, c->path, &c->blob, &err) < 0) {
-			memset(&c->loc, 0, sizeof(c->loc));
-			c->loc.refused = 1;
-			c->loc.reason = xstrdup(err.msg);
-		} else {
-			locate(&c->loc, data.ptr, data.len);
-			if (w->opts->worktree)
-				git_odb_hash(&c->blob, data.ptr, data.len, GIT_OBJECT_BLOB);
-		}
-		c->have = 2; /* located now, not from the cache */
+	if (c->have)
+		return;
+	if (read_source(&data, ctx->opts, c->path, &c->blob, &err) < 0) {
+		memset(&c->loc, 0, sizeof(c->loc));
+		c->loc.refused = 1;
+		c->loc.reason = xstrdup(err.msg);
+	} else {
+		locate(&c->loc, data.ptr, data.len);
+		if (ctx->opts->worktree)
+			git_odb_hash(&c->blob, data.ptr, data.len, GIT_OBJECT_BLOB);
 	}
+	c->have = 2; /* located now, not from the cache */
 	buf_release(&data);
-	return NULL;
-}
-
-static int locate_all(struct candidate *v, size_t nr, const struct scan_opts *opts)
-{
-	struct work w;
-	pthread_t threads[8];
-	long ncpu = 2;
-	int i, nthreads;
-
-	memset(&w, 0, sizeof(w));
-	w.v = v;
-	w.nr = nr;
-	w.opts = opts;
-	pthread_mutex_init(&w.lock, NULL);
-#ifdef _SC_NPROCESSORS_ONLN
-	ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-#endif
-	nthreads = ncpu < 1 ? 1 : ncpu > 8 ? 8 : (int)ncpu;
-	for (i = 1; i < nthreads; i++)
-		if (pthread_create(&threads[i], NULL, locate_worker, &w))
-			break;
-	nthreads = i;
-	locate_worker(&w);
-	for (i = 1; i < nthreads; i++)
-		pthread_join(threads[i], NULL);
-	pthread_mutex_destroy(&w.lock);
-	return 0;
 }
 
 /* --- pack metadata --- */
@@ -553,7 +385,7 @@ struct pack_info {
 };
 
 static int pack_hidden(struct pack_info **packs, size_t *nr, size_t *alloc,
-                       const struct scan_opts *opts, const char *pack)
+                       const struct scan_opts *opts, const struct collector *c, const char *pack)
 {
 	struct buf path = BUF_INIT, data = BUF_INIT;
 	struct db_err err = DB_ERR_INIT;
@@ -570,21 +402,18 @@ static int pack_hidden(struct pack_info **packs, size_t *nr, size_t *alloc,
 		file_read(&data, full.ptr, 1 << 20, &err);
 		buf_release(&full);
 	} else {
-		git_commit *commit = NULL;
-		git_tree *tree = NULL;
-		git_tree_entry *entry = NULL;
 		git_blob *blob = NULL;
-		if (!git_commit_lookup(&commit, opts->repo, opts->commit) &&
-		    !git_commit_tree(&tree, commit) &&
-		    !git_tree_entry_bypath(&entry, tree, path.ptr) &&
-		    !git_blob_lookup(&blob, opts->repo, git_tree_entry_id(entry)))
-			buf_add(&data, git_blob_rawcontent(blob), (size_t)git_blob_rawsize(blob));
-		git_blob_free(blob);
-		git_tree_entry_free(entry);
-		git_tree_free(tree);
-		git_commit_free(commit);
+		for (i = 0; i < c->nr_meta; i++) {
+			if (strcmp(c->meta[i].pack, pack))
+				continue;
+			if (!git_blob_lookup(&blob, opts->repo, &c->meta[i].blob))
+				buf_add(&data, git_blob_rawcontent(blob),
+				        (size_t)git_blob_rawsize(blob));
+			git_blob_free(blob);
+			break;
+		}
 	}
-	if (data.len) {
+	if (data.len && strstr(data.ptr, "\"hidden\"")) {
 		json_t *meta = json_loadb(data.ptr, data.len, 0, NULL);
 		hidden = json_is_true(json_object_get(meta, "hidden"));
 		json_decref(meta);
@@ -692,7 +521,7 @@ static void classify(struct item *it, const struct located *l, const struct conf
 	it->name = l->name ? xstrdup(l->name) : name_from_path(it->path);
 	it->display = l->display ? xstrdup(l->display) : NULL;
 	it->image_ref = l->image ? xstrdup(l->image) : NULL;
-	it->image_in_script = l->image_in_script;
+	it->image_in_script = l->integration;
 	it->dockerimage45 = l->d45 ? xstrdup(l->d45) : NULL;
 	for (size_t i = 0; i < l->alt.nr; i++)
 		strlist_push(&it->alt_images, l->alt.v[i]);
@@ -757,10 +586,12 @@ static void classify(struct item *it, const struct located *l, const struct conf
 		set_status(it, STATUS_UNPARSEABLE, "dockerimage is not an image reference");
 	} else if (it->flag == 0) {
 		set_status(it, STATUS_OPTED_OUT, NULL);
-	} else if (!namespace_allowed(cfg, it->image)) {
-		set_status(it, STATUS_NOT_ALLOWED, NULL);
 	} else if (!dflt && it->flag != 1) {
 		set_status(it, STATUS_NOT_OPTED_IN, NULL);
+	} else if (!namespace_allowed(cfg, it->image)) {
+		/* Wanted (a default image or opted in), but never written outside these namespaces.
+		 */
+		set_status(it, STATUS_NOT_ALLOWED, NULL);
 	} else {
 		set_status(it, STATUS_PENDING, NULL);
 	}
@@ -828,11 +659,12 @@ out:
 int scan_run(struct scan *s, const struct scan_opts *opts, const struct config *cfg,
              struct db_err *err)
 {
-	struct collector c = {NULL, 0, 0, cfg};
+	struct collector c = {.cfg = cfg};
 	struct pack_info *packs = NULL;
 	size_t npacks = 0, apacks = 0, i;
-	json_t *cache = NULL;
+	struct scancache *cache = NULL;
 	char *cache_path = NULL;
+	git_oid *keep = NULL;
 	int ret, dirty = 0;
 
 	if (opts->worktree) {
@@ -849,20 +681,19 @@ int scan_run(struct scan *s, const struct scan_opts *opts, const struct config *
 	/* Blob ids are known up front in git mode, so cached entries skip reading entirely. */
 	if (!opts->no_cache) {
 		cache_path = locator_cache_path(opts->dir);
-		cache = locator_cache_load(cache_path);
+		cache = scancache_load(cache_path);
 	}
 	if (cache && !opts->worktree) {
-		for (i = 0; i < c.nr; i++) {
-			json_t *e = json_object_get(cache, git_oid_tostr_s(&c.v[i].blob));
-			if (e && !located_from_json(&c.v[i].loc, e)) {
+		for (i = 0; i < c.nr; i++)
+			if (scancache_get(cache, &c.v[i].blob, &c.v[i].loc)) {
 				c.v[i].have = 1;
 				s->cache_hits++;
-			} else if (e) {
-				located_release(&c.v[i].loc);
 			}
-		}
 	}
-	locate_all(c.v, c.nr, opts);
+	{
+		struct locate_ctx lctx = {c.v, opts};
+		parallel_for(c.nr, 0, locate_one, &lctx);
+	}
 
 	for (i = 0; i < c.nr; i++) {
 		struct item *it;
@@ -874,13 +705,12 @@ int scan_run(struct scan *s, const struct scan_opts *opts, const struct config *
 		git_oid_cpy(&it->blob, &c.v[i].blob);
 		it->pack = pack_of(it->path);
 		if (it->pack)
-			it->hidden_pack = pack_hidden(&packs, &npacks, &apacks, opts, it->pack);
+			it->hidden_pack = pack_hidden(&packs, &npacks, &apacks, opts, &c, it->pack);
 		classify(it, &c.v[i].loc, cfg, opts);
 		if (c.v[i].have == 2) {
 			s->files_read++;
 			if (cache && !opts->worktree) {
-				json_object_set_new(cache, git_oid_tostr_s(&it->blob),
-				                    located_to_json(&c.v[i].loc));
+				scancache_put(cache, &it->blob, &c.v[i].loc);
 				dirty = 1;
 			}
 		}
@@ -888,15 +718,10 @@ int scan_run(struct scan *s, const struct scan_opts *opts, const struct config *
 	}
 	if (cache && dirty) {
 		/* Keep only what this tree uses, so the file does not grow without bound. */
-		json_t *keep = json_object();
-		for (i = 0; i < s->nr; i++) {
-			const char *k = git_oid_tostr_s(&s->items[i].blob);
-			json_t *e = json_object_get(cache, k);
-			if (e)
-				json_object_set(keep, k, e);
-		}
-		locator_cache_save(cache_path, keep);
-		json_decref(keep);
+		keep = xcalloc(s->nr ? s->nr : 1, sizeof(*keep));
+		for (i = 0; i < s->nr; i++)
+			git_oid_cpy(&keep[i], &s->items[i].blob);
+		scancache_save(cache, cache_path, keep, s->nr);
 	}
 out:
 	for (i = 0; i < c.nr; i++) {
@@ -904,10 +729,14 @@ out:
 		located_release(&c.v[i].loc);
 	}
 	free(c.v);
+	for (i = 0; i < c.nr_meta; i++)
+		free(c.meta[i].pack);
+	free(c.meta);
 	for (i = 0; i < npacks; i++)
 		free(packs[i].name);
 	free(packs);
-	json_decref(cache);
+	scancache_free(cache);
+	free(keep);
 	free(cache_path);
 	return ret;
 }

@@ -1,9 +1,9 @@
 # docker/Dockerfile parses, and its build stage's commands (after the source is copied in)
 # build and install a working dockerbump with its man page. No container engine is needed.
-. "$(dirname "$0")/lib.bash"
+. "$(dirname "$0")/lib/content.bash"
 
 df="$DOCKERBUMP_SOURCE_DIR/docker/Dockerfile"
-python3 - "$df" >"$T/build-cmds" <<'PY' || fail "Dockerfile does not parse"
+python3 - "$df" >"$tmp/build-cmds" <<'PY' || fail "Dockerfile does not parse"
 import json, shlex, sys
 known = {"FROM", "RUN", "COPY", "ADD", "WORKDIR", "ENV", "ARG", "USER", "ENTRYPOINT", "CMD",
          "LABEL", "EXPOSE", "VOLUME", "HEALTHCHECK", "SHELL", "STOPSIGNAL", "ONBUILD"}
@@ -44,16 +44,16 @@ if not build_runs: sys.exit("the build stage runs nothing after copying the sour
 print("\n".join(build_runs))
 PY
 
-# Run those commands in a clean copy of the tracked sources, installing under $T/opt.
-mkdir -p "$T/src"
-(cd "$DOCKERBUMP_SOURCE_DIR" && git ls-files -z | xargs -0 cp --parents -t "$T/src")
+# Run those commands in a clean copy of the tracked sources, installing under $tmp/opt.
+mkdir -p "$tmp/src"
+(cd "$DOCKERBUMP_SOURCE_DIR" && git ls-files -z | xargs -0 cp --parents -t "$tmp/src")
 while IFS= read -r cmd; do
-	cmd=${cmd//\/opt\/dockerbump/$T/opt}
+	cmd=${cmd//\/opt\/dockerbump/$tmp/opt}
 	echo "+ $cmd" >&2
-	(cd "$T/src" && bash -euc "$cmd") >"$T/build.log" 2>&1 || { tail -30 "$T/build.log" >&2; fail "build stage command failed: $cmd"; }
-done <"$T/build-cmds"
+	(cd "$tmp/src" && bash -euc "$cmd") >"$tmp/build.log" 2>&1 || { tail -30 "$tmp/build.log" >&2; fail "build stage command failed: $cmd"; }
+done <"$tmp/build-cmds"
 
-[ -x "$T/opt/bin/dockerbump" ] || fail "the build stage installed no dockerbump"
-"$T/opt/bin/dockerbump" --version | grep -q '^dockerbump ' || fail "installed dockerbump does not run"
-[ -f "$T/opt/share/man/man1/dockerbump.1" ] || fail "the man page is not installed"
+[ -x "$tmp/opt/bin/dockerbump" ] || fail "the build stage installed no dockerbump"
+"$tmp/opt/bin/dockerbump" --version | grep -q '^dockerbump ' || fail "installed dockerbump does not run"
+[ -f "$tmp/opt/share/man/man1/dockerbump.1" ] || fail "the man page is not installed"
 echo "dockerfile: ok"

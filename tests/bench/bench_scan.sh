@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Benchmark: `dockerbump scan --json` on a generated repository at the real one's scale.
+# Prints wall time, items/s and peak RSS for a cold scan (no scan cache) and a warm one.
+#
+#   tests/bench/bench_scan.sh [BUILD_DIR]     (default build/release, else build/dev)
+# Environment: BENCH_PACKS (1200), BENCH_ITEMS (4500), BENCH_RUNS (5).
+set -euo pipefail
+top=$(cd "$(dirname "$0")/../.." && pwd)
+build=${1:-}
+[ -n "$build" ] || { [ -x "$top/build/release/dockerbump" ] && build=$top/build/release || build=$top/build/dev; }
+bin=$build/dockerbump
+[ -x "$bin" ] || { echo "no dockerbump in $build: cmake --preset release && cmake --build --preset release" >&2; exit 2; }
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+export XDG_CACHE_HOME=$T/cache
+
+python3 "$top/tests/bench/gen_content.py" "$T/repo" --packs "${BENCH_PACKS:-1200}" \
+	--items "${BENCH_ITEMS:-4500}" --git -q
+items=$(cd "$T/repo" && git ls-files 'Packs/*/Integrations/*.yml' 'Packs/*/Scripts/*.yml' \
+	'Packs/*/Integrations/*/*.yml' 'Packs/*/Scripts/*/*.yml' | wc -l)
+bytes=$(cd "$T/repo" && git ls-files -z 'Packs/*/Integrations/*.yml' 'Packs/*/Scripts/*.yml' \
+	'Packs/*/Integrations/*/*.yml' 'Packs/*/Scripts/*/*.yml' | xargs -0 cat | wc -c)
+echo "repository: $items item YAMLs, $((bytes / 1024 / 1024)) MiB of YAML"
+
+measure() { # measure LABEL ARGS...: best of BENCH_RUNS runs
+	local label=$1 best= rss=0
+	shift
+	for _ in $(seq 1 "${BENCH_RUNS:-5}"); do
+		[ "$label" = cold ] && rm -rf "$XDG_CACHE_HOME"
+		/usr/bin/time -f '%e %M' -o "$T/time" "$bin" -C "$T/repo" -q "$@" >"$T/out"
+		read -r wall kb <"$T/time"
+		if [ -z "$best" ] || awk "BEGIN{exit !($wall < $best)}"; then best=$wall; fi
+		[ "$kb" -gt "$rss" ] && rss=$kb
+	done
+	python3 -c "import json,sys; d=json.load(open('$T/out')); assert len(d['items'])==$items, len(d['items'])"
+	awk -v l="$label" -v w="$best" -v n="$items" -v r="$rss" 'BEGIN{
+		printf "%-5s wall %.3f s  %8.0f items/s  peak RSS %.1f MB\n", l, w, (w > 0 ? n / w : 0), r / 1024 }'
+}
+measure cold scan --offline --json
+"$bin" -C "$T/repo" -q scan --offline --json >/dev/null # fill the cache
+measure warm scan --offline --json
+echo "targets: whole scan under 0.5 s and under 64 MB peak RSS"
