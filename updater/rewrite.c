@@ -37,15 +37,6 @@ static const struct yaml_value *image_value(const struct yaml_doc *doc, const st
 	return it->image_in_script ? &doc->script[k] : &doc->top[k];
 }
 
-static int same_scalar(const struct yaml_value *a, const struct yaml_value *b)
-{
-	if (a->kind != b->kind)
-		return 0;
-	if (a->kind != YV_SCALAR)
-		return 1;
-	return a->text_len == b->text_len && !memcmp(a->text, b->text, a->text_len);
-}
-
 /* Every value the scanner reads is as before, but for dockerimage (and dockerimage45 when added).
  */
 static int check_result(const struct yaml_doc *before, const struct yaml_doc *after,
@@ -78,7 +69,7 @@ static int check_result(const struct yaml_doc *before, const struct yaml_doc *af
 			    (k == YK_DOCKERIMAGE || (k == YK_DOCKERIMAGE45 && added_d45));
 			if (is_image)
 				continue;
-			if (!same_scalar(&b[k], &a[k]))
+			if (!yaml_value_same(&b[k], &a[k]))
 				return db_err_set(err, DB_EPARSE,
 				                  "'%s': the rewrite changed '%s%s' unexpectedly",
 				                  it->path, side ? "script." : "",
