@@ -1,0 +1,18 @@
+# docker/demo.sh runs to completion, and its output shows the created branch, the report and
+# the diff. It builds the release preset and, with an engine, the test images.
+# ctest-resource: docker
+. "$(dirname "$0")/lib/content.bash"
+env=()
+[ "${DOCKERBUMP_TEST_NO_DOCKER:-0}" = 1 ] && env+=(DEMO_VERIFY=off)
+env "${env[@]}" bash "$DOCKERBUMP_SOURCE_DIR/docker/demo.sh" >"$tmp/demo.out" 2>&1 || {
+	tail -60 "$tmp/demo.out" >&2
+	fail "docker/demo.sh failed"
+}
+for want in "dockerbump/demisto-python3-batch-1" "run: 3 items: 2 bumped, 1 verify-failed" "refs/heads/dockerbump/demisto-python3-batch-1" \
+	"+- Updated the Docker image to: *demisto/python3:" "dockerimage45: \"demisto/python3:3.11.9.100001\""; do
+	grep -qF -- "$want" "$tmp/demo.out" || { tail -60 "$tmp/demo.out" >&2; fail "the demo output lacks '$want'"; }
+done
+if ! grep -q "verify off" "$tmp/demo.out"; then
+	grep -q "verify-failed" "$tmp/demo.out" || fail "the demo shows no blocked bump"
+fi
+echo "demo: ok"
