@@ -436,7 +436,8 @@ static int verify_batches(struct run *r, struct db_err *err)
 			}
 		}
 		for (i = 0; i < ndrop; i++) {
-			/* A blocked item leaves the batch and its rewritten file is not committed. */
+			/* A blocked item leaves the batch and its rewritten file is not committed.
+			 */
 			drop_files_of(&r->work[b], r->job.scan.items[drop[i]].path);
 			batch_drop_item(bt, drop[i]);
 		}
