@@ -37,14 +37,15 @@ for _ in $(seq 1 100); do [ -s "$T/port" ] && break; sleep 0.1; done
 args=(-C "$T/repo" run --verify off --no-push --registry-url "http://127.0.0.1:$(cat "$T/port")")
 
 "$bin" -q "${args[@]}" --dry-run >/dev/null 2>&1 || true # warm the tag and scan caches
-/usr/bin/time -f '%e %M' -o "$T/time" "$bin" "${args[@]}" --report "$T/report.json" >/dev/null 2>"$T/log" || {
+/usr/bin/time -f '%e %U %S %M' -o "$T/time" "$bin" "${args[@]}" --report "$T/report.json" >/dev/null 2>"$T/log" || {
 	tail -20 "$T/log" >&2
 	exit 1
 }
-read -r wall kb <"$T/time"
+read -r wall user sys kb <"$T/time"
 bumped=$(python3 -c "import json; print(sum(i['status']=='bumped' for i in json.load(open('$T/report.json'))['items']))")
 branches=$(git -C "$T/repo" for-each-ref refs/heads/dockerbump/ | wc -l)
 echo "run --verify off --no-push: $bumped items bumped on $branches branches"
-awk -v w="$wall" -v r="$kb" 'BEGIN{printf "wall %.2f s, peak RSS %.1f MB\n", w, r / 1024}'
+awk -v w="$wall" -v c="$(awk "BEGIN{print $user + $sys}")" -v r="$kb" \
+	'BEGIN{printf "wall %.2f s (cpu %.2f s), peak RSS %.1f MB\n", w, c, r / 1024}'
 grep '^time:' "$T/log"
 echo "target: under 2 s and under 128 MB peak RSS"
