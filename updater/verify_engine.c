@@ -255,8 +255,10 @@ int verify_engine_image_id(char **id, const struct verify_opts *o, const char *i
 		*id = xasprintf("local:%s", o->local_python);
 		return 0;
 	}
-	/* Registry data is untrusted: never let an image reference pass for an option. */
-	if (!image[0] || image[0] == '-')
+	/* Registry data is untrusted: nothing but a reference reaches the runtime's argv. */
+	if (!image[0] || image[0] == '-' ||
+	    strspn(image, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-:/@") !=
+	        strlen(image))
 		return db_err_set(err, DB_EPARSE, "'%s': not an image reference", image);
 	if (inspect_id(id, o, image))
 		return 0;
