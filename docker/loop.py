@@ -183,11 +183,18 @@ def retry_eintr(fn, *args):
 
 class LineReader(object):
     """Splits what an fd delivers into lines, without any read-ahead of its
-    own beyond the one buffer it owns (so select() on the fd stays valid)."""
+    own beyond the data it holds (so select() on the fd stays valid).
+
+    Each byte is copied a bounded number of times, however long the line or
+    however many lines arrive at once: `buf` holds whole lines from `pos` on,
+    `parts` the chunks of a line whose newline has not come yet."""
 
     def __init__(self, fd):
         self.fd = fd
         self.buf = b''
+        self.pos = 0
+        self.parts = []
+        self.size = 0  # bytes held, for output limits
         self.eof = False
 
     def fill(self):
@@ -201,18 +208,26 @@ class LineReader(object):
         if not chunk:
             self.eof = True
             return False
-        self.buf += chunk
+        self.size += len(chunk)
+        self.parts.append(chunk)
+        if b'\n' in chunk:
+            self.buf = self.buf[self.pos:] + b''.join(self.parts)
+            self.pos = 0
+            self.parts = []
         return True
 
     def pop_line(self):
-        i = self.buf.find(b'\n')
+        i = self.buf.find(b'\n', self.pos)
         if i < 0:
             return None
-        line, self.buf = self.buf[:i], self.buf[i + 1:]
+        line = self.buf[self.pos:i]
+        self.pos = i + 1
+        self.size -= len(line) + 1
         return line
 
     def pop_rest(self):
-        rest, self.buf = self.buf, b''
+        rest = self.buf[self.pos:] + b''.join(self.parts)
+        self.buf, self.pos, self.parts, self.size = b'', 0, [], 0
         return rest
 
     def readline(self):
@@ -222,7 +237,7 @@ class LineReader(object):
             if line is not None:
                 return line
             if self.eof or not self.fill():
-                if self.buf:
+                if self.size:
                     return self.pop_rest()
                 return None
 
@@ -813,7 +828,7 @@ class Supervisor(object):
                     break
                 elif kind == 'run' or 'script' in msg:
                     self.run(msg)
-                    if self.input.eof and not self.input.buf and \
+                    if self.input.eof and not self.input.size and \
                             not self.deferred:
                         break
         finally:
@@ -872,8 +887,8 @@ class Supervisor(object):
         try:
             while True:
                 now = time.time()
-                if state['sent'] > budget or len(runner.proto.buf) > budget \
-                        or len(runner.output.buf) > budget:
+                if state['sent'] > budget or runner.proto.size > budget \
+                        or runner.output.size > budget:
                     final = {'type': 'crash',
                              'args': {'exitcode': None, 'signal': None,
                                       'reason': 'output-limit'}}
@@ -967,7 +982,7 @@ class Supervisor(object):
             if line is None:
                 break
             yield line
-        if reader.eof and reader.buf:
+        if reader.eof and reader.size:
             yield reader.pop_rest()
 
     def sweep(self):

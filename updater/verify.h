@@ -159,8 +159,9 @@ int verify_session_add(struct verify_session *s, size_t *index, const struct ver
 /*
  * Runs every queued item not run yet. Per-item problems (a failed pull, an image without
  * python, a crashed container) become VERIFY_OUTCOME_ERROR results, not errors. Returns
- * DB_EVERIFY when no container engine can be reached at all (the message says how to start
- * one or to pass --verify off), DB_EUSAGE for a runtime that does not exist.
+ * DB_EVERIFY when no container engine can be reached at all, the runtime included (the
+ * message says how to start one or to pass --verify off); nothing has run then, and a later
+ * call tries again.
  */
 int verify_session_run(struct verify_session *s, struct db_err *err);
 size_t verify_session_count(const struct verify_session *s);

@@ -71,6 +71,7 @@ struct job {
 	int attempt;  /* interpreter: 0 the preferred one, 1 the fallback */
 	int deaths;   /* containers that died in a row without completing a run */
 	int finished; /* every run has a record */
+	long long started;
 };
 
 enum wstate { W_FREE = 0, W_BOOT, W_BUSY, W_CLOSING };
@@ -254,8 +255,10 @@ int verify_engine_image_id(char **id, const struct verify_opts *o, const char *i
 		*id = xasprintf("local:%s", o->local_python);
 		return 0;
 	}
-	/* Registry data is untrusted: never let an image reference pass for an option. */
-	if (!image[0] || image[0] == '-')
+	/* Registry data is untrusted: nothing but a reference reaches the runtime's argv. */
+	if (!image[0] || image[0] == '-' ||
+	    strspn(image, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-:/@") !=
+	        strlen(image))
 		return db_err_set(err, DB_EPARSE, "'%s': not an image reference", image);
 	if (inspect_id(id, o, image))
 		return 0;
@@ -501,6 +504,8 @@ static void carry_on(struct engine *e, struct worker *w)
 		return;
 	}
 	j->finished = 1;
+	log_info("verify: '%s': %zu item(s) in %lld ms", j->image, j->nr,
+	         proc_now_ms() - j->started);
 	worker_reset(w);
 }
 
@@ -694,6 +699,7 @@ int verify_engine_run(const struct vengine_opts *eo, struct vrun *runs, size_t n
 			struct worker *w = &workers[i];
 			while (w->state == W_FREE && next_job < nr_jobs) {
 				w->job = &jobs[next_job++];
+				w->job->started = now;
 				log_debug("verify: '%s': %zu item(s)", w->job->image, w->job->nr);
 				container_start(&e, w);
 			}

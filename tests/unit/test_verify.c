@@ -351,6 +351,26 @@ static void test_no_engine(void **state)
 	verify_session_free(s);
 }
 
+/* Image references from the registry never reach the runtime as anything else. */
+static void test_image_reference_checked(void **state)
+{
+	static const char *const bad[] = {"",        "-v",           "--privileged", "img:1 --rm",
+	                                  "img:1\n", "img;rm -rf /", "$(id)"};
+	struct verify_opts o;
+	struct db_err err = DB_ERR_INIT;
+	char *id = NULL;
+	size_t i;
+
+	(void)state;
+	verify_opts_init(&o);
+	o.runtime = "/nonexistent/docker";
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		db_err_clear(&err);
+		assert_int_equal(verify_engine_image_id(&id, &o, bad[i], &err), DB_EPARSE);
+		assert_null(id);
+	}
+}
+
 static void test_junit(void **state)
 {
 	char path[] = "/tmp/dockerbump-junit.XXXXXX";
@@ -396,6 +416,7 @@ int main(void)
 	    cmocka_unit_test(test_tar),
 	    cmocka_unit_test(test_session_validates),
 	    cmocka_unit_test(test_no_engine),
+	    cmocka_unit_test(test_image_reference_checked),
 	    cmocka_unit_test(test_junit),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

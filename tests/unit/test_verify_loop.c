@@ -612,6 +612,31 @@ static void test_differential_and_cache(void **state)
 	}
 }
 
+/* The benchmark's baseline: a new loop for every item. */
+static void test_no_reuse(void **state)
+{
+	struct verify_opts o;
+	struct verify_session *s;
+	struct db_err err = DB_ERR_INIT;
+	struct verify_stats st;
+	size_t i;
+
+	(void)state;
+	verify_opts_init(&o);
+	o.local_python = python();
+	o.cache_dir = "";
+	o.no_reuse = 1;
+	assert_int_equal(verify_session_new(&s, &o, &err), 0);
+	for (i = 0; i < 3; i++)
+		add(s, "Each", "demisto.results('own loop')\n", 0, NULL, "local/python:1");
+	assert_int_equal(verify_session_run(s, &err), 0);
+	verify_session_stats(s, &st);
+	assert_int_equal(st.containers_started, 3);
+	for (i = 0; i < 3; i++)
+		assert_int_equal(verify_session_result(s, i)->new.outcome, VERIFY_OUTCOME_OK);
+	verify_session_free(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -622,6 +647,7 @@ int main(void)
 	    cmocka_unit_test(test_tests_level),
 	    cmocka_unit_test(test_tests_level_without_pytest),
 	    cmocka_unit_test(test_differential_and_cache),
+	    cmocka_unit_test(test_no_reuse),
 	};
 	int failed = cmocka_run_group_tests(tests, NULL, NULL);
 
