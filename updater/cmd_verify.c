@@ -10,13 +10,11 @@
  */
 #include "updater/cli.h"
 
-#include <dirent.h>
 #include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include <jansson.h>
 
@@ -24,9 +22,9 @@
 #include "common/fileio.h"
 #include "common/log.h"
 #include "common/strnum.h"
+#include "updater/itemcode.h"
 #include "updater/job.h"
 #include "updater/verify.h"
-#include "updater/yamledit.h"
 #include "common/banned.h"
 
 static const char help[] =
@@ -74,130 +72,6 @@ struct verify_cli {
 	long timeout_s, jobs;
 	int no_cache, json, no_reuse;
 };
-
-/*
- * Reading an item's code from disk. A stopgap until the shared item reader (itemcode.h, for
- * `run`) lands: then these go and add_items() calls item_code_load()/item_modules_load().
- */
-#define CODE_MAX  (16u << 20)
-#define FILES_MAX (8u << 20)
-
-static const char *const module_paths[3] = {
-    "Packs/Base/Scripts/CommonServerPython/CommonServerPython.py",
-    "Packs/Base/Scripts/CommonServerUserPython/CommonServerUserPython.py",
-    "Tests/demistomock/demistomock.py",
-};
-
-struct disk_item {
-	char *name, *code;
-	struct verify_file *files;
-	size_t nr_files, alloc_files, total;
-};
-
-static void disk_item_release(struct disk_item *d)
-{
-	size_t i;
-
-	free(d->name);
-	free(d->code);
-	for (i = 0; i < d->nr_files; i++) {
-		free((char *)d->files[i].path);
-		free((void *)d->files[i].data);
-	}
-	free(d->files);
-	memset(d, 0, sizeof(*d));
-}
-
-/* The item folder's files (recursively, dot files left out), for the tests level. */
-static void read_folder(struct disk_item *d, const char *top, const char *rel)
-{
-	char *path = xasprintf("%s%s%s", top, *rel ? "/" : "", rel);
-	DIR *dir = opendir(path);
-	struct dirent *de;
-
-	free(path);
-	while (dir && (de = readdir(dir))) {
-		char *sub, *full;
-		struct stat st;
-		struct buf data = BUF_INIT;
-		struct db_err err = DB_ERR_INIT;
-		if (de->d_name[0] == '.')
-			continue;
-		sub = xasprintf("%s%s%s", rel, *rel ? "/" : "", de->d_name);
-		full = xasprintf("%s/%s", top, sub);
-		if (lstat(full, &st) == 0 && S_ISDIR(st.st_mode)) {
-			read_folder(d, top, sub);
-		} else if (S_ISREG(st.st_mode) && d->total + (size_t)st.st_size <= FILES_MAX &&
-		           file_read(&data, full, FILES_MAX, &err) == 0) {
-			ALLOC_GROW(d->files, d->nr_files + 1, d->alloc_files);
-			d->files[d->nr_files].path = xstrdup(sub);
-			d->files[d->nr_files].len = data.len;
-			d->files[d->nr_files].data = buf_detach(&data, NULL);
-			d->nr_files++;
-			d->total += (size_t)st.st_size;
-		}
-		buf_release(&data);
-		free(sub);
-		free(full);
-	}
-	if (dir)
-		closedir(dir);
-}
-
-/* Split items: `<Name>.py` beside the YAML; unified files: the inline `script:`. */
-static int read_item(struct disk_item *d, const char *repo, const struct item *it, int with_files,
-                     struct db_err *err)
-{
-	struct buf yaml = BUF_INIT, code = BUF_INIT;
-	struct yaml_doc doc;
-	const struct yaml_value *script;
-	const char *slash = strrchr(it->path, '/'), *base = slash ? slash + 1 : it->path;
-	const char *dot = strrchr(base, '.');
-	char *dir = xasprintf("%s/%.*s", repo, slash ? (int)(slash - it->path) : 0, it->path);
-	char *path = xasprintf("%s/%s", repo, it->path);
-	int ret;
-
-	memset(&doc, 0, sizeof(doc));
-	d->name = xstrndup(base, dot ? (size_t)(dot - base) : strlen(base));
-	if ((ret = file_read(&yaml, path, CODE_MAX, err)))
-		goto out;
-	yaml_doc_parse(&doc, yaml.ptr, yaml.len);
-	script = it->kind == ITEM_INTEGRATION ? &doc.script[YK_SCRIPT] : &doc.top[YK_SCRIPT];
-	if (script->kind == YV_SCALAR && script->text_len && strcmp(script->text, "-") &&
-	    strncmp(script->text, "file:", 5)) {
-		d->code = xstrdup(script->text);
-		goto out;
-	}
-	free(path);
-	path = xasprintf("%s/%s.py", dir, d->name);
-	if ((ret = file_read(&code, path, CODE_MAX, err)))
-		goto out;
-	d->code = buf_detach(&code, NULL);
-	if (with_files)
-		read_folder(d, dir, "");
-out:
-	yaml_doc_release(&doc);
-	buf_release(&yaml);
-	buf_release(&code);
-	free(path);
-	free(dir);
-	return ret;
-}
-
-/* The repository's shared modules; a missing one is NULL. */
-static void read_modules(char **out, const char *repo)
-{
-	size_t i;
-
-	for (i = 0; i < 3; i++) {
-		struct buf b = BUF_INIT;
-		struct db_err err = DB_ERR_INIT;
-		char *path = xasprintf("%s/%s", repo, module_paths[i]);
-		out[i] = file_read(&b, path, CODE_MAX, &err) == 0 ? buf_detach(&b, NULL) : NULL;
-		buf_release(&b);
-		free(path);
-	}
-}
 
 /* A PATH as the scanner's include glob: repository-relative, a folder matching below it. */
 static int path_to_glob(char **out, const char *dir, const char *path, struct db_err *err)
@@ -426,7 +300,7 @@ static void apply_config(struct verify_opts *o, const struct config *cfg,
 
 /* Queues every python item the scan found; 0 or an error for a PATH with nothing to run. */
 static int add_items(struct verify_session *s, const struct job *job, const struct verify_cli *c,
-                     const char *repo, int level, struct db_err *err)
+                     int level, struct db_err *err)
 {
 	size_t i, added = 0;
 	int ret = 0;
@@ -434,7 +308,7 @@ static int add_items(struct verify_session *s, const struct job *job, const stru
 	for (i = 0; i < job->scan.nr && !ret; i++) {
 		const struct item *it = &job->scan.items[i];
 		const char *image = c->image ? c->image : it->image_ref;
-		struct disk_item d;
+		struct item_code d;
 		if (it->script_type && strcmp(it->script_type, "python")) {
 			log_info("'%s': a %s item; nothing to verify", it->path, it->script_type);
 			continue;
@@ -443,8 +317,8 @@ static int add_items(struct verify_session *s, const struct job *job, const stru
 			log_warn("'%s': no dockerimage; pass --image", it->path);
 			continue;
 		}
-		memset(&d, 0, sizeof(d));
-		ret = read_item(&d, repo, it, level == VERIFY_TESTS, err);
+		item_code_init(&d);
+		ret = item_code_load(&d, &job->scan_opts, NULL, it, level == VERIFY_TESTS, err);
 		if (!ret)
 			ret = verify_session_add(s, NULL,
 			                         &(struct verify_item){it->path, d.name, d.code,
@@ -452,7 +326,7 @@ static int add_items(struct verify_session *s, const struct job *job, const stru
 			                                               c->old_image, image, d.files,
 			                                               d.nr_files, NULL},
 			                         err);
-		disk_item_release(&d);
+		item_code_release(&d);
 		added++;
 	}
 	if (!ret && !added)
@@ -466,7 +340,7 @@ int cmd_verify(const struct cli_global *g, int argc, char **argv, struct db_err 
 	struct verify_cli c;
 	struct strlist paths = {0};
 	struct job job;
-	char *mods[3] = {NULL, NULL, NULL};
+	struct item_modules mods;
 	struct verify_opts o;
 	struct verify_session *s = NULL;
 	enum verify_level level;
@@ -474,6 +348,7 @@ int cmd_verify(const struct cli_global *g, int argc, char **argv, struct db_err 
 	int ret;
 
 	memset(&c, 0, sizeof(c));
+	item_modules_init(&mods);
 	job_init(&job);
 	ret = parse_args(&c, &paths, argc, argv, err);
 	if (ret) {
@@ -505,13 +380,14 @@ int cmd_verify(const struct cli_global *g, int argc, char **argv, struct db_err 
 	job.opts.no_cache = 1;
 	if ((ret = job_scan(&job, g, err)))
 		goto out;
-	read_modules(mods, g->dir);
+	if ((ret = item_modules_load(&mods, &job.scan_opts, NULL, err)))
+		goto out;
 	apply_config(&o, &job.cfg, &c);
-	o.common_server_python = mods[0];
-	o.common_server_user_python = mods[1];
-	o.demistomock = mods[2];
+	o.common_server_python = mods.common_server_python;
+	o.common_server_user_python = mods.common_server_user_python;
+	o.demistomock = mods.demistomock;
 	if ((ret = verify_session_new(&s, &o, err)) ||
-	    (ret = add_items(s, &job, &c, g->dir, job.cfg.verify.level, err)) ||
+	    (ret = add_items(s, &job, &c, job.cfg.verify.level, err)) ||
 	    (ret = verify_session_run(s, err)))
 		goto out;
 	if (c.json)
@@ -524,8 +400,7 @@ int cmd_verify(const struct cli_global *g, int argc, char **argv, struct db_err 
 	ret = exit_status(s, err);
 out:
 	verify_session_free(s);
-	for (i = 0; i < 3; i++)
-		free(mods[i]);
+	item_modules_release(&mods);
 	job_release(&job);
 	strlist_clear(&paths);
 	return ret;

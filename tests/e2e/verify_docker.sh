@@ -5,7 +5,9 @@
 #
 # Needs a running docker engine (tests/run.sh starts one) and root for the image builder;
 # DOCKERBUMP_TEST_NO_DOCKER=1 skips it.
-. "$(dirname "$0")/lib.bash"
+# ctest-resource: docker
+. "$(dirname "$0")/lib/content.bash"
+T=$tmp
 
 [ "${DOCKERBUMP_TEST_NO_DOCKER:-0}" = 1 ] && skip "DOCKERBUMP_TEST_NO_DOCKER=1"
 docker info >/dev/null 2>&1 || fail "no docker engine answers (tests/run.sh starts one)"
@@ -20,7 +22,7 @@ bash "$DOCKERBUMP_SOURCE_DIR/tests/images/build.sh" old new broken py2
 
 # Whatever happens, no container of ours may survive the test.
 leftovers() { docker ps -aq --filter label=dockerbump.verify; }
-e2e_cleanup_hooks+=('leftovers | xargs -r docker rm -f >/dev/null')
+trap 'leftovers | xargs -r docker rm -f >/dev/null; cleanup' EXIT
 assert_no_leftovers() {
 	local left
 	left=$(leftovers)
@@ -137,7 +139,7 @@ expect_outcome() {
 }
 
 echo "== old vs new: nothing regresses, hostile code is contained"
-expect_exit 0 "$DOCKERBUMP" -C "$REPO" verify --image "$NEW" --old-image "$OLD" --timeout 10 \
+expect_exit 0 -C "$REPO" verify --image "$NEW" --old-image "$OLD" --timeout 10 \
 	--json --junit "$T/junit.xml" Packs/Regress Packs/Hostile
 cp "$T/out" "$T/good.json"
 for side in old new; do
@@ -164,7 +166,7 @@ assert_contains "$T/junit.xml" 'failures="0"'
 assert_no_leftovers "the good run"
 
 echo "== old vs broken: the yaml items regress, the others do not"
-expect_exit 3 "$DOCKERBUMP" -C "$REPO" verify --image "$BROKEN" --old-image "$OLD" --timeout 10 \
+expect_exit 3 -C "$REPO" verify --image "$BROKEN" --old-image "$OLD" --timeout 10 \
 	--json --junit "$T/junit-broken.xml" Packs/Regress
 cp "$T/out" "$T/broken.json"
 expect_outcome "$T/broken.json" UsesYaml new "exception ModuleNotFoundError regressed"
@@ -180,7 +182,7 @@ for i in $(seq 1 50); do
 	script Reuse "Item$i" "$NEW" "demisto.results('item $i')"
 done
 since=$(date +%s)
-expect_exit 0 "$DOCKERBUMP" -C "$REPO" verify --json Packs/Reuse
+expect_exit 0 -C "$REPO" verify --json Packs/Reuse
 until=$(($(date +%s) + 1))
 [ "$(stat "$T/out" containers_started)" = 1 ] || fail "containers_started: $(stat "$T/out" containers_started)"
 [ "$(stat "$T/out" items_run)" = 50 ] || fail "items_run: $(stat "$T/out" items_run)"
@@ -188,7 +190,7 @@ started=$(docker events --since "$since" --until "$until" --filter label=dockerb
 	--filter event=start --format '{{.ID}}' | wc -l)
 [ "$started" = 1 ] || fail "the engine saw $started containers start, want 1"
 since=$(date +%s)
-expect_exit 0 "$DOCKERBUMP" -C "$REPO" verify --json Packs/Reuse
+expect_exit 0 -C "$REPO" verify --json Packs/Reuse
 until=$(($(date +%s) + 1))
 [ "$(stat "$T/out" containers_started)" = 0 ] || fail "the rerun started containers"
 [ "$(stat "$T/out" cache_hits)" = 50 ] || fail "cache_hits: $(stat "$T/out" cache_hits)"
@@ -200,11 +202,11 @@ assert_no_leftovers "the reuse runs"
 echo "== Python 2 image"
 script Py2 HelloTwo "$PY2" 'print "hello from python", 2
 demisto.results(u"unicode ok")'
-expect_exit 0 "$DOCKERBUMP" -C "$REPO" verify --json Packs/Py2
+expect_exit 0 -C "$REPO" verify --json Packs/Py2
 expect_outcome "$T/out" HelloTwo new "ok - ok"
 assert_contains "$T/out" "hello from python 2"
 # The same code does not compile under Python 3.
-expect_exit 3 "$DOCKERBUMP" -C "$REPO" verify --level compile --image "$NEW" --json Packs/Py2
+expect_exit 3 -C "$REPO" verify --level compile --image "$NEW" --json Packs/Py2
 expect_outcome "$T/out" HelloTwo new "exception SyntaxError ok"
 assert_no_leftovers "the Python 2 runs"
 
@@ -217,28 +219,28 @@ script Tests Breaker "$NEW" 'def add(a, b):
     return a - b'
 printf 'from Breaker import add\ndef test_add():\n    assert add(2, 3) == 5\n' \
 	>"$REPO/Packs/Tests/Scripts/Breaker/Breaker_test.py"
-expect_exit 3 "$DOCKERBUMP" -C "$REPO" verify --level tests --json Packs/Tests
+expect_exit 3 -C "$REPO" verify --level tests --json Packs/Tests
 expect_outcome "$T/out" Adder new "ok - ok"
 expect_outcome "$T/out" Breaker new "exception TestsFailed ok"
-expect_exit 0 "$DOCKERBUMP" -C "$REPO" verify --level tests --image "$PY2" --json \
+expect_exit 0 -C "$REPO" verify --level tests --image "$PY2" --json \
 	Packs/Tests/Scripts/Adder
 expect_outcome "$T/out" Adder new "skipped - ok"
 assert_no_leftovers "the tests level"
 
 echo "== an image that cannot be pulled is an error for its items"
-expect_exit 1 "$DOCKERBUMP" -C "$REPO" verify --image 127.0.0.1:9/demisto/python3:1.2.3.4 \
+expect_exit 1 -C "$REPO" verify --image 127.0.0.1:9/demisto/python3:1.2.3.4 \
 	--json Packs/Regress/Scripts/Plain
 expect_outcome "$T/out" Plain new "error - ok"
 assert_contains "$T/out" "127.0.0.1:9/demisto/python3:1.2.3.4"
 
 echo "== no engine at all"
-DOCKER_HOST=unix://$T/no-such-engine.sock expect_exit 1 "$DOCKERBUMP" -C "$REPO" verify \
+DOCKER_HOST=unix://$T/no-such-engine.sock expect_exit 1 -C "$REPO" verify \
 	Packs/Regress/Scripts/Plain
 assert_contains "$T/err" "--verify off"
 
 echo "== a real item of the corpus, inline code of a unified file"
 if [ -d "$CORPUS" ]; then
-	expect_exit 3 "$DOCKERBUMP" -C "$CORPUS" verify --image "$NEW" --json \
+	expect_exit 3 -C "$CORPUS" verify --image "$NEW" --json \
 		Scripts/GenerateRandomString.yml
 	# No CommonServerPython in the corpus: the names it would prepend are missing.
 	expect_outcome "$T/out" GenerateRandomString new "exception NameError ok" "exception KeyError ok"
@@ -248,7 +250,7 @@ echo "== podman as the runtime"
 if command -v podman >/dev/null && podman info >/dev/null 2>&1; then
 	docker save "$NEW" | podman load -q >/dev/null
 	e2e_cleanup_hooks+=("podman rmi -f '$NEW' >/dev/null 2>&1")
-	expect_exit 3 "$DOCKERBUMP" -C "$REPO" verify --runtime podman --image "$NEW" --json \
+	expect_exit 3 -C "$REPO" verify --runtime podman --image "$NEW" --json \
 		Packs/Regress/Scripts/Plain Packs/Hostile/Scripts/WritesUsr Packs/Hostile/Scripts/AfterAll
 	expect_outcome "$T/out" Plain new "ok - ok"
 	expect_outcome "$T/out" WritesUsr new "exception OSError ok"
