@@ -676,7 +676,8 @@ int scan_run(struct scan *s, const struct scan_opts *opts, const struct config *
 	}
 	if (ret)
 		goto out;
-	qsort(c.v, c.nr, sizeof(c.v[0]), cmp_candidate);
+	if (c.nr)
+		qsort(c.v, c.nr, sizeof(c.v[0]), cmp_candidate);
 
 	/* Blob ids are known up front in git mode, so cached entries skip reading entirely. */
 	if (!opts->no_cache) {

@@ -236,6 +236,8 @@ static int cmp_entry(const void *a, const void *b)
 static struct entry *find(struct scancache *c, const git_oid *id)
 {
 	struct entry key;
+	if (!c->nr)
+		return NULL; /* qsort and bsearch want a non-NULL array even when empty */
 	if (!c->sorted) {
 		qsort(c->v, c->nr, sizeof(*c->v), cmp_entry);
 		c->sorted = 1;
