@@ -43,7 +43,12 @@ static const char help[] =
     "\n"
     "Picks honour min_age_days, unknown_age and deny_tags from the config file (-c FILE, else\n"
     "DIR/.dockerbump.yml). Credentials: DOCKERBUMP_REGISTRY_USER, DOCKERBUMP_REGISTRY_PASSWORD.\n"
-    "Tags are cached under $XDG_CACHE_HOME/dockerbump for cache.ttl_s seconds.\n";
+    "Tags are cached under $XDG_CACHE_HOME/dockerbump for cache.ttl_s seconds.\n"
+    "\n"
+    "examples:\n"
+    "  dockerbump tags demisto/python3\n"
+    "  dockerbump tags demisto/python3:3.10.13.83255 --strategy same-minor\n"
+    "  dockerbump tags --registry-api v2 --registry-url http://127.0.0.1:5000 demisto/python3 --json\n";
 
 struct tags_opts {
 	const char *image_arg;
