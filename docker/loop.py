@@ -603,6 +603,13 @@ def run_tests(chan, req, moddir, workdir):
 
 
 def runner_main():
+    # When the container runs out of memory, the kernel is to pick the item
+    # (this process and what it starts), not the supervisor.
+    try:
+        with open('/proc/self/oom_score_adj', 'w') as f:
+            f.write('1000')
+    except (IOError, OSError):
+        pass
     # Move the protocol off fds 0 and 1 before any item code runs.
     proto_in = os.dup(0)
     proto_out = os.dup(1)
@@ -743,10 +750,12 @@ class Runner(object):
     def kill(self):
         # The runner's session id is its pid; the number is not reused while
         # the runner is an unreaped zombie or anything of its group lives.
-        try:
-            os.killpg(self.pid, signal.SIGKILL)
-        except OSError:
-            pass
+        # Stopped first, so that a fork bomb cannot fork past the kill.
+        for sig in (signal.SIGSTOP, signal.SIGKILL):
+            try:
+                os.killpg(self.pid, sig)
+            except OSError:
+                pass
 
     def close(self):
         for fd in (self.in_fd, self.proto.fd, self.output.fd):
@@ -986,23 +995,27 @@ class Supervisor(object):
             yield reader.pop_rest()
 
     def sweep(self):
-        """Leaves no process of the item behind."""
-        if os.getpid() == 1:
-            # PID 1 of the container: everything else is the item's.
-            try:
-                os.kill(-1, signal.SIGKILL)
-            except OSError:
-                pass
-        give_up = time.time() + 2.0
+        """Leaves no process of the item behind. As PID 1 of the container,
+        everything else is the item's: stop and kill it all, again and again
+        until nothing is left (a process forked while kill(-1) walked the
+        process list would survive one round), reaping as it goes."""
+        pid1 = os.getpid() == 1
+        give_up = time.time() + 5.0
         while time.time() < give_up:
+            if pid1:
+                for sig in (signal.SIGSTOP, signal.SIGKILL):
+                    try:
+                        os.kill(-1, sig)
+                    except OSError:
+                        pass
             try:
-                pid, _ = os.waitpid(-1, os.WNOHANG)
+                while os.waitpid(-1, os.WNOHANG)[0]:
+                    pass
             except OSError:
-                break  # no child left
-            if pid == 0:
-                if os.getpid() != 1:
-                    break
-                time.sleep(0.005)
+                return  # no child left
+            if not pid1:
+                return  # not ours to sweep: the runner's group was killed
+            time.sleep(0.005)
 
 
 def main():
