@@ -932,7 +932,8 @@ int cmd_run(const struct cli_global *g, int argc, char **argv, struct db_err *er
 	r.step_s[STEP_REWRITE] += now_s() - t;
 
 	if (r.dry_run) {
-		print_dry_run(&r);
+		if (!r.job.opts.json) /* --json prints only the report */
+			print_dry_run(&r);
 	} else {
 		t = now_s();
 		if ((ret = commit_batches(&r, err)))

@@ -48,7 +48,8 @@ static const char help[] =
     "examples:\n"
     "  dockerbump tags demisto/python3\n"
     "  dockerbump tags demisto/python3:3.10.13.83255 --strategy same-minor\n"
-    "  dockerbump tags --registry-api v2 --registry-url http://127.0.0.1:5000 demisto/python3 --json\n";
+    "  dockerbump tags --registry-api v2 --registry-url http://127.0.0.1:5000 demisto/python3 "
+    "--json\n";
 
 struct tags_opts {
 	const char *image_arg;

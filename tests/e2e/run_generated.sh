@@ -43,6 +43,11 @@ assert_contains "$tmp/out" "+- Updated the Docker image to: *demisto/python3:"
 python3 -c "import json,sys; d=json.load(open('$tmp/dry.json')); assert d['dry_run'] is True; assert not any(b['commit'] for b in d['branches'])" ||
 	fail "dry-run report"
 
+expect_exit 0 -C "$tmp/repo" run --dry-run --verify off "${reg[@]}" --json
+python3 -c "import json,sys; d=json.load(open('$tmp/out')); assert d['dry_run'] and d['items']" ||
+	fail "run --dry-run --json does not print only the report"
+[ "$(refs)" = "$before_refs" ] || fail "--dry-run --json changed refs"
+
 # --- the real run, with a dirty work tree and main checked out ------------------------------
 echo "local edit" >>"$tmp/repo/README.md"
 cp "$tmp/repo/.git/index" "$tmp/index.before"
