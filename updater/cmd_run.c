@@ -23,7 +23,6 @@
 
 #include "common/alloc.h"
 #include "common/buf.h"
-#include "common/fileio.h"
 #include "common/log.h"
 #include "common/parallel.h"
 #include "common/strnum.h"
@@ -243,17 +242,6 @@ static void rewrite_all(struct run *r)
 	free(tasks);
 }
 
-static int read_base_file(struct buf *out, struct run *r, const char *path, struct db_err *err)
-{
-	if (r->job.opts.worktree) {
-		char *full = xasprintf("%s/%s", r->job.scan_opts.dir, path);
-		int ret = file_read(out, full, 16 << 20, err);
-		free(full);
-		return ret;
-	}
-	return gitrepo_read_file(out, r->repo, &r->job.base, path, 16 << 20, err);
-}
-
 /* Step 4, second half: one release note and one currentVersion bump per pack of the batch. */
 static void release_notes_batch(struct run *r, struct batch *b, struct batch_work *w)
 {
@@ -276,7 +264,8 @@ static void release_notes_batch(struct run *r, struct batch *b, struct batch_wor
 		if (!first->pack)
 			continue;
 		buf_addf(&meta_path, "Packs/%s/pack_metadata.json", first->pack);
-		if (read_base_file(&meta, r, meta_path.ptr, &err) == 0) {
+		if (item_read_path(&meta, &r->job.scan_opts, r->repo, meta_path.ptr, 16 << 20,
+		                   &err) == 0) {
 			f = add_file(w, meta_path.ptr);
 			buf_add(&f->old, meta.ptr, meta.len);
 			if (relnotes_bump_metadata(&f->new, version, meta.ptr, meta.len,
@@ -317,8 +306,7 @@ static int verify_batches(struct run *r, struct db_err *err)
 	struct config *cfg = &r->job.cfg;
 	struct verify_opts vo;
 	struct verify_session *vs = NULL;
-	struct registry_client *rc = NULL;
-	struct registry_client_opts ro = {1, NULL};
+	struct registry_client *rc;
 	struct item_modules mods;
 	size_t *index = NULL, b, i, nitems = 0;
 	int ret = 0;
@@ -343,8 +331,7 @@ static int verify_batches(struct run *r, struct db_err *err)
 	vo.common_server_python = mods.common_server_python;
 	vo.common_server_user_python = mods.common_server_user_python;
 	vo.demistomock = mods.demistomock;
-	if ((ret = registry_client_new(&rc, cfg, &ro, err)) ||
-	    (ret = verify_session_new(&vs, &vo, err)))
+	if ((ret = job_registry(&rc, &r->job, err)) || (ret = verify_session_new(&vs, &vo, err)))
 		goto out;
 
 	for (b = 0; b < r->plan.nr; b++)
@@ -448,7 +435,6 @@ static int verify_batches(struct run *r, struct db_err *err)
 out:
 	free(index);
 	verify_session_free(vs);
-	registry_client_free(rc);
 	item_modules_release(&mods);
 	return ret;
 }

@@ -32,17 +32,22 @@ void item_code_release(struct item_code *c)
 	item_code_init(c);
 }
 
-/* Reads a repository path from the base tree or the disk; DB_ENOTFOUND when absent. */
-static int read_path(struct buf *out, const struct scan_opts *opts, struct gitrepo *repo,
-                     const char *path, struct db_err *err)
+int item_read_path(struct buf *out, const struct scan_opts *opts, struct gitrepo *repo,
+                   const char *path, size_t cap, struct db_err *err)
 {
 	if (opts->worktree) {
 		char *full = xasprintf("%s/%s", opts->dir, path);
-		int ret = file_read(out, full, CODE_MAX, err);
+		int ret = file_read(out, full, cap, err);
 		free(full);
 		return ret;
 	}
-	return gitrepo_read_file(out, repo, opts->commit, path, CODE_MAX, err);
+	return gitrepo_read_file(out, repo, opts->commit, path, cap, err);
+}
+
+static int read_path(struct buf *out, const struct scan_opts *opts, struct gitrepo *repo,
+                     const char *path, struct db_err *err)
+{
+	return item_read_path(out, opts, repo, path, CODE_MAX, err);
 }
 
 static void add_file(struct item_code *c, const char *rel, const void *data, size_t len)

@@ -45,6 +45,13 @@ struct item_modules {
 	char *demistomock;
 };
 
+/*
+ * Appends the file at repository path `path` (from the base commit, or the disk with
+ * opts->worktree) to `out`. DB_ENOTFOUND when absent, DB_ETOOBIG above `cap`.
+ */
+int item_read_path(struct buf *out, const struct scan_opts *opts, struct gitrepo *repo,
+                   const char *path, size_t cap, struct db_err *err);
+
 void item_code_init(struct item_code *c);
 void item_code_release(struct item_code *c);
 /* `repo` may be NULL with opts->worktree. DB_ENOTFOUND names the missing code file. */

@@ -30,6 +30,7 @@ void job_release(struct job *job)
 	gitrepo_free(job->repo);
 	free(job->base_name);
 	json_decref(job->images);
+	registry_client_free(job->registry);
 	memset(job, 0, sizeof(*job));
 }
 
@@ -220,9 +221,19 @@ static int resolve_image(struct job *job, struct registry_client *rc, const char
 	return 0;
 }
 
-int job_resolve_targets(struct job *job, struct db_err *err)
+int job_registry(struct registry_client **out, struct job *job, struct db_err *err)
 {
 	struct registry_client_opts ro = {job->opts.no_cache, NULL};
+	int ret = 0;
+
+	if (!job->registry)
+		ret = registry_client_new(&job->registry, &job->cfg, &ro, err);
+	*out = job->registry;
+	return ret;
+}
+
+int job_resolve_targets(struct job *job, struct db_err *err)
+{
 	struct registry_client *rc = NULL;
 	struct strlist images = {NULL, 0, 0};
 	size_t i, j;
@@ -241,7 +252,7 @@ int job_resolve_targets(struct job *job, struct db_err *err)
 	}
 	if (!images.nr)
 		goto out;
-	ret = registry_client_new(&rc, &job->cfg, &ro, err);
+	ret = job_registry(&rc, job, err);
 	if (ret) {
 		first = ret;
 		goto out;
@@ -268,7 +279,6 @@ int job_resolve_targets(struct job *job, struct db_err *err)
 	}
 	progress_done();
 out:
-	registry_client_free(rc);
 	strlist_clear(&images);
 	return first;
 }

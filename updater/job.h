@@ -24,6 +24,7 @@
 #include "updater/cli.h"
 #include "updater/config.h"
 #include "updater/gitrepo.h"
+#include "updater/registry.h"
 #include "updater/scan.h"
 
 /* Long-option ids shared by scan and run (values above any short option character). */
@@ -83,7 +84,8 @@ struct job {
 	char *base_name; /* the ref the base came from, for messages and pull requests */
 	struct scan scan;
 	struct scan_opts scan_opts;
-	json_t *images; /* image -> {"target", "tags_seen"} for the report */
+	json_t *images;                   /* image -> {"target", "tags_seen"} for the report */
+	struct registry_client *registry; /* made on first use by job_registry() */
 };
 
 void job_init(struct job *job);
@@ -95,6 +97,8 @@ int job_load_config(struct job *job, const struct cli_global *g, const char *cmd
                     struct db_err *err);
 int job_open(struct job *job, const struct cli_global *g, struct db_err *err);
 int job_scan(struct job *job, const struct cli_global *g, struct db_err *err);
+/* The job's registry client, made on first use; borrowed, freed by job_release(). */
+int job_registry(struct registry_client **out, struct job *job, struct db_err *err);
 /* Fills each pending item's target and status (bumped / up-to-date), per image. */
 int job_resolve_targets(struct job *job, struct db_err *err);
 

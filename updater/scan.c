@@ -680,11 +680,12 @@ int scan_run(struct scan *s, const struct scan_opts *opts, const struct config *
 		qsort(c.v, c.nr, sizeof(c.v[0]), cmp_candidate);
 
 	/* Blob ids are known up front in git mode, so cached entries skip reading entirely. */
-	if (!opts->no_cache) {
+	/* Git mode only: there the blob ids are known before anything is read. */
+	if (!opts->no_cache && !opts->worktree) {
 		cache_path = locator_cache_path(opts->dir);
 		cache = scancache_load(cache_path);
 	}
-	if (cache && !opts->worktree) {
+	if (cache) {
 		for (i = 0; i < c.nr; i++)
 			if (scancache_get(cache, &c.v[i].blob, &c.v[i].loc)) {
 				c.v[i].have = 1;
@@ -710,7 +711,7 @@ int scan_run(struct scan *s, const struct scan_opts *opts, const struct config *
 		classify(it, &c.v[i].loc, cfg, opts);
 		if (c.v[i].have == 2) {
 			s->files_read++;
-			if (cache && !opts->worktree) {
+			if (cache) {
 				scancache_put(cache, &it->blob, &c.v[i].loc);
 				dirty = 1;
 			}
