@@ -56,7 +56,11 @@ void buf_grow(struct buf *b, size_t extra)
 
 void buf_setlen(struct buf *b, size_t len)
 {
-	if (!b->alloc) /* only 0 is valid for the shared empty string */
+	/* Past the allocation (or any length on the shared empty string) is a programming error:
+	 * stop here rather than write out of bounds. */
+	if (len >= (b->alloc ? b->alloc : 1))
+		abort();
+	if (!b->alloc)
 		return;
 	b->len = len;
 	b->ptr[len] = '\0';

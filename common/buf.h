@@ -40,6 +40,8 @@ void buf_release(struct buf *b);
 /* Hands the heap string to the caller (free() it); the buffer is reset to empty. */
 char *buf_detach(struct buf *b, size_t *len);
 void buf_grow(struct buf *b, size_t extra);
+/* Truncates (or, within what buf_grow() reserved, extends) to `len` bytes and terminates;
+ * a length beyond the allocation aborts. */
 void buf_setlen(struct buf *b, size_t len);
 static inline void buf_reset(struct buf *b)
 {

@@ -21,8 +21,9 @@
 #define ITEM_MAX_BYTES (16u << 20)
 
 static const char *const status_names[STATUS__COUNT] = {
-    "pending",  "bumped",  "up-to-date",  "opted-out",     "not-opted-in", "not-allowed",
-    "no-image", "skipped", "unparseable", "verify-failed", "error",
+    "pending",     "bumped",   "up-to-date", "opted-out",   "not-opted-in",
+    "not-allowed", "no-image", "skipped",    "unparseable", "verify-failed",
+    "waiting",     "declined", "error",
 };
 
 const char *item_status_name(enum item_status s)
@@ -112,14 +113,6 @@ static int match_any(const struct strlist *globs, const char *path, const char *
 			return 1;
 		}
 	return 0;
-}
-
-int pack_shard(const char *pack, int n)
-{
-	unsigned long h = 2166136261u;
-	for (; *pack; pack++)
-		h = ((h ^ (unsigned char)*pack) * 16777619u) & 0xffffffffu;
-	return (int)(h % (unsigned long)n) + 1;
 }
 
 int image_ref_split(char **repo, char **tag, const char *ref)
@@ -518,6 +511,8 @@ static void classify(struct item *it, const struct located *l, const struct conf
 	int dflt;
 
 	it->kind = l->integration ? ITEM_INTEGRATION : ITEM_SCRIPT;
+	group_of(&it->group_id, it->pack, cfg);
+	group_name(it->group, sizeof(it->group), &it->group_id);
 	it->name = l->name ? xstrdup(l->name) : name_from_path(it->path);
 	it->display = l->display ? xstrdup(l->display) : NULL;
 	it->image_ref = l->image ? xstrdup(l->image) : NULL;
@@ -574,7 +569,7 @@ static void classify(struct item *it, const struct located *l, const struct conf
 	} else if (opts->only && opts->only->nr && !match_any(opts->only, it->path, NULL)) {
 		set_status(it, STATUS_SKIPPED, "not matched by --only");
 	} else if (opts->shard_n > 0 &&
-	           pack_shard(it->pack ? it->pack : it->path, opts->shard_n) != opts->shard_k) {
+	           !group_in_shard(&it->group_id, opts->shard_k, opts->shard_n)) {
 		set_status(it, STATUS_SKIPPED, "another shard");
 	} else if (it->deprecated && cfg->skip_deprecated) {
 		set_status(it, STATUS_SKIPPED, "deprecated");

@@ -63,7 +63,7 @@ nbranches=$(python3 -c "import json; print(len(json.load(open('$tmp/report1.json
 pulls >"$tmp/pulls1"
 [ "$(wc -l <"$tmp/pulls1")" = "$nbranches" ] || { cat "$tmp/pulls1" >&2; fail "not one pull request per branch"; }
 grep -v "dependencies,docker-image-auto-update$" "$tmp/pulls1" && fail "a pull request lacks its labels"
-grep -q "dockerbump/demisto-python3-batch-1 | Update demisto/python3 to " "$tmp/pulls1" || fail "title"
+grep -qE "dockerbump/group-[0-9]+ \| Update demisto/python3? to " "$tmp/pulls1" || fail "title"
 python3 -c "
 import json; r = json.load(open('$tmp/report1.json'))
 assert all(b['pull_request'] and b['pull_request']['number'] for b in r['branches']), r['branches']" ||
