@@ -98,6 +98,15 @@ int main(int argc, char **argv)
 
 	if (ret >= 0)
 		return ret;
-	log_error("%s", err.msg[0] ? err.msg : db_code_name(ret));
+	{
+		/* One log line per line of the message (a config's problems, a usage hint); each
+		 * is escaped by the logger, so no text in it can pass for a line of its own. */
+		const char *p = err.msg[0] ? err.msg : db_code_name(ret);
+		while (*p) {
+			size_t n = strcspn(p, "\n");
+			log_error("%.*s", (int)n, p);
+			p += n + (p[n] == '\n');
+		}
+	}
 	return ret == DB_EUSAGE ? 2 : 1;
 }

@@ -182,3 +182,22 @@ void buf_rtrim(struct buf *b)
 		n--;
 	buf_setlen(b, n);
 }
+
+void buf_add_printable(struct buf *b, const char *s, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c >= 0x20 && c != 0x7f)
+			buf_addch(b, c);
+		else if (c == '\n')
+			buf_adds(b, "\\n");
+		else if (c == '\r')
+			buf_adds(b, "\\r");
+		else if (c == '\t')
+			buf_adds(b, "\\t");
+		else
+			buf_addf(b, "\\x%02x", c);
+	}
+}

@@ -61,6 +61,11 @@ void buf_splice(struct buf *b, size_t pos, size_t del, const void *data, size_t 
 
 /* Appends `s` as a JSON string literal, quotes included. */
 void buf_add_json_string(struct buf *b, const char *s, size_t len);
+/*
+ * Appends `s` with every control byte written as an escape (\n, \r, \t, \x1b, ...): text that
+ * came from elsewhere stays on one line and cannot drive a terminal.
+ */
+void buf_add_printable(struct buf *b, const char *s, size_t len);
 /* Trims ASCII whitespace at the end. */
 void buf_rtrim(struct buf *b);
 

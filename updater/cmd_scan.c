@@ -5,6 +5,7 @@
 #include "updater/cli.h"
 
 #include <stdio.h>
+#include <string.h>
 
 #include "updater/job.h"
 #include "updater/report.h"
@@ -28,9 +29,11 @@ int cmd_scan(struct config *cfg, const struct cli_args *args, struct db_err *err
 	report = report_new(job.repo ? job.base_hex : NULL, 1);
 	report_set_images(report, job.images);
 	report_add_items(report, job.scan.items, job.scan.nr);
-	if (cfg->cli.report && (ret = report_write(report, cfg->cli.report, err)))
+	if (cfg->cli.report && strcmp(cfg->cli.report, "-") &&
+	    (ret = report_write(report, cfg->cli.report, err)))
 		goto out;
-	if (cfg->cli.json)
+	/* --json and --report - print the report, and only it, on stdout. */
+	if (cfg->cli.json || (cfg->cli.report && !strcmp(cfg->cli.report, "-")))
 		ret = report_write(report, NULL, err);
 	else
 		report_print_table(stdout, job.scan.items, job.scan.nr, cfg->cli.wide);

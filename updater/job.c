@@ -215,7 +215,7 @@ int job_resolve_targets(struct job *job, struct db_err *err)
 		if (!ret)
 			continue;
 		/* The image's items get the error; the other images go on. */
-		log_error("%s", ierr.msg);
+		log_at(LOG_ERROR, LOG_FIELDS("image", images.v[i]), "%s", ierr.msg);
 		for (j = 0; j < job->scan.nr; j++) {
 			struct item *it = &job->scan.items[j];
 			if (it->status == STATUS_PENDING && !strcmp(it->image, images.v[i])) {

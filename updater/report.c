@@ -198,11 +198,19 @@ int report_write(struct report *r, const char *path, struct db_err *err)
 
 /* --- the table --- */
 
-/* Appends `s` in exactly `w` columns (cut with '~' at the end when longer), plus a gap. */
-static void cell(struct buf *line, const char *s, size_t w, int last)
+/*
+ * Appends `raw` in exactly `w` columns (cut with '~' at the end when longer), plus a gap.
+ * Control bytes from the repository are escaped: a cell stays on its line.
+ */
+static void cell(struct buf *line, const char *raw, size_t w, int last)
 {
-	size_t n = strlen(s);
+	struct buf text = BUF_INIT;
+	const char *s;
+	size_t n;
 
+	buf_add_printable(&text, raw, strlen(raw));
+	s = text.ptr;
+	n = text.len;
 	if (n > w) {
 		buf_add(line, s, w ? w - 1 : 0);
 		buf_addch(line, '~');
@@ -210,6 +218,7 @@ static void cell(struct buf *line, const char *s, size_t w, int last)
 	} else {
 		buf_add(line, s, n);
 	}
+	buf_release(&text);
 	if (!last)
 		for (; n < w + 2; n++)
 			buf_addch(line, ' ');
@@ -274,10 +283,16 @@ void report_print_table(FILE *out, const struct item *items, size_t nr, int wide
 		w[c] = strlen(heads[c]);
 	for (i = 0; i < nr; i++)
 		for (c = 0; c < NCOLS; c++) {
-			size_t len = show[c] ? strlen(column_value(c, &items[i], &st, wide)) : 0;
-			if (len > w[c])
-				w[c] = len;
+			const char *v;
+			if (!show[c])
+				continue;
+			v = column_value(c, &items[i], &st, wide);
+			buf_reset(&line);
+			buf_add_printable(&line, v, strlen(v));
+			if (line.len > w[c])
+				w[c] = line.len;
 		}
+	buf_reset(&line);
 	for (;;) {
 		size_t widest = NCOLS;
 		for (total = 0, c = 0; c < NCOLS; c++)

@@ -1,5 +1,6 @@
 #include "updater/run.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -195,7 +196,8 @@ static int verify_items(struct run *r, struct db_err *err)
 				                          new_ref, code.files, code.nr_files, NULL},
 				    &ierr);
 			if (ierr.code)
-				log_error("%s", ierr.msg);
+				log_at(LOG_ERROR, LOG_FIELDS("item", it->path, "image", it->image),
+				       "%s", ierr.msg);
 			item_code_release(&code);
 			free(old_ref);
 			free(new_ref);
@@ -232,7 +234,8 @@ static int verify_items(struct run *r, struct db_err *err)
 				continue;
 			}
 			why = verify_reason(vr, it);
-			log_warn("'%s': %s", it->path, why);
+			log_at(LOG_WARN, LOG_FIELDS("item", it->path, "image", vr->new.image),
+			       "'%s': %s", it->path, why);
 			item_fail(r, it, vr->regressed ? STATUS_VERIFY_FAILED : STATUS_ERROR, why);
 			free(why);
 			plan_group_drop(pg, pg->items[i]);
@@ -342,7 +345,8 @@ static void group_notes(struct run *r, struct plan_group *g, struct group_work *
 		for (k = i; k < j; k++)
 			items[k - i] = item_at(r, g->items[k]);
 		if (pack_notes(r, w, pack, items, j - i, &err) < 0) {
-			log_error("pack '%s': %s", pack, err.msg);
+			log_at(LOG_ERROR, LOG_FIELDS("pack", pack, "branch", g->branch),
+			       "pack '%s': %s", pack, err.msg);
 			drop_files_of(w, pack, NO_ITEM);
 			for (k = i; k < j; k++)
 				item_fail(r, item_at(r, g->items[k]), STATUS_ERROR, err.msg);
@@ -443,7 +447,8 @@ static int build_group(struct run *r, size_t gi, struct db_err *err)
 	for (i = 0; i < nr; i++) {
 		struct rewrite_task *t = &tasks[i];
 		if (t->err.code) {
-			log_error("%s", t->err.msg);
+			log_at(LOG_ERROR, LOG_FIELDS("item", t->it->path, "branch", g->branch),
+			       "%s", t->err.msg);
 			item_fail(r, t->it, STATUS_ERROR, t->err.msg);
 			continue;
 		}
@@ -518,12 +523,16 @@ static int write_groups(struct run *r, struct db_err *err)
 		if (w->commit.outcome == GITREPO_CREATED || w->commit.outcome == GITREPO_REBUILT)
 			ret = gitrepo_update_branch(r->repo, &w->commit, err);
 		if (!ret) {
+			char hex[GIT_OID_HEXSZ + 1] = "";
 			w->committed = w->commit.outcome == GITREPO_CREATED ||
 			               w->commit.outcome == GITREPO_REBUILT;
 			r->res->commits += w->committed;
-			log_info("%s: %s (%zu item%s)", r->plan.groups[g].branch,
-			         gitrepo_outcome_name(w->commit.outcome), r->plan.groups[g].nr,
-			         r->plan.groups[g].nr == 1 ? "" : "s");
+			git_oid_tostr(hex, sizeof(hex), &w->commit.id);
+			log_at(LOG_INFO,
+			       LOG_FIELDS("branch", r->plan.groups[g].branch, "commit", hex),
+			       "%s: %s (%zu item%s)", r->plan.groups[g].branch,
+			       gitrepo_outcome_name(w->commit.outcome), r->plan.groups[g].nr,
+			       r->plan.groups[g].nr == 1 ? "" : "s");
 		}
 	}
 	r->step_s[STEP_COMMIT] = clock_now_s() - t;
@@ -650,8 +659,9 @@ static int open_pull_requests(struct run *r, struct db_err *err)
 		if (!ret) {
 			w->have_pr = 1;
 			r->res->forge_writes += w->pr.outcome != PR_UNCHANGED;
-			log_info("%s: pull request #%ld %s (%s)", pg->branch, w->pr.number,
-			         pr_outcome_name(w->pr.outcome), w->pr.url);
+			log_at(LOG_INFO, LOG_FIELDS("branch", pg->branch, "url", w->pr.url),
+			       "%s: pull request #%ld %s (%s)", pg->branch, w->pr.number,
+			       pr_outcome_name(w->pr.outcome), w->pr.url);
 		}
 		free(items);
 	}
@@ -734,8 +744,13 @@ static void summarize(struct run *r)
 	report_log_summary(r->cfg->cli.dry_run ? "run (dry run)" : "run", r->job.scan.items,
 	                   r->job.scan.nr, tail.ptr);
 	buf_adds(&line, "time:");
-	for (i = 0; i < NSTEPS; i++)
+	for (i = 0; i < NSTEPS; i++) {
+		char ms[24];
 		buf_addf(&line, "%s %s %.2fs", i ? "," : "", step_names[i], r->step_s[i]);
+		snprintf(ms, sizeof(ms), "%ld", (long)(r->step_s[i] * 1000));
+		log_at(LOG_DEBUG, LOG_FIELDS("step", step_names[i], "duration_ms", ms),
+		       "step %s: %s ms", step_names[i], ms);
+	}
 	log_info("%s", line.ptr);
 	buf_release(&tail);
 	buf_release(&line);
