@@ -5,7 +5,8 @@
 
 #include "common/alloc.h"
 #include "common/log.h"
-#include "updater/gitproc.h"
+#include "common/proc.h"
+#include "updater/gitlocal.h"
 #include "updater/gitpush.h"
 
 #include "common/banned.h"
@@ -88,7 +89,7 @@ static int helper_fill(struct gitcred *c, const char *url, const char *username,
 	struct url_parts u = {BUF_INIT, BUF_INIT, BUF_INIT};
 	struct buf in = BUF_INIT, out = BUF_INIT, why = BUF_INIT;
 	struct db_err err = DB_ERR_INIT;
-	struct gitproc p;
+	struct proc p = PROC_INIT;
 	char chunk[1024], *line, *end;
 	long n;
 	int status = -1, rc = -1;
@@ -104,26 +105,30 @@ static int helper_fill(struct gitcred *c, const char *url, const char *username,
 		buf_addf(&in, "username=%s\n", username);
 	buf_addch(&in, '\n');
 
-	if (gitproc_start(&p, argv, c->timeout_ms, &err) < 0) {
+	if (gitlocal_spawn(&p, argv, &err) < 0) {
 		log_debug("no credential helper: %s", err.msg);
 		goto out;
 	}
-	if (gitproc_write(&p, in.ptr, in.len, &err) == 0) {
-		gitproc_close_input(&p);
-		while ((n = gitproc_read(&p, chunk, sizeof(chunk), &err)) > 0 &&
+	if (proc_write_all(&p, in.ptr, in.len, c->timeout_ms, "git credential", &err) == 0) {
+		proc_close_stdin(&p);
+		while ((n = proc_read_wait(&p, chunk, sizeof(chunk), c->timeout_ms,
+		                           "git credential", &err)) > 0 &&
 		       out.len + (size_t)n <= HELPER_OUTPUT_CAP)
 			buf_add(&out, chunk, (size_t)n);
 		explicit_bzero(chunk, sizeof(chunk));
 	}
-	gitproc_finish(&p, &status);
+	proc_close_stdin(&p);
+	if (proc_wait(&p, c->timeout_ms))
+		status = proc_exit_code(&p);
 	if (status != 0 || err.code) {
-		gitproc_stderr(&p, &why, 300);
+		buf_add(&why, p.err.ptr, p.err.len < 300 ? p.err.len : 300);
+		buf_rtrim(&why);
 		log_debug("'git credential fill' had no credential (status %d): %s%s", status,
 		          err.code ? err.msg : "", why.ptr);
-		gitproc_release(&p);
+		proc_release(&p);
 		goto out;
 	}
-	gitproc_release(&p);
+	proc_release(&p);
 
 	for (line = out.ptr; *line; line = *end ? end + 1 : end) {
 		end = line + strcspn(line, "\n");

@@ -8,7 +8,7 @@
 #include "common/log.h"
 #include "updater/gitcred.h"
 #include "updater/gitlocal.h"
-#include "updater/gitproc.h"
+#include "common/proc.h"
 
 #include "common/banned.h"
 
@@ -225,7 +225,7 @@ static int open_remote(git_remote **out, struct push_ctx *ctx, const char *name,
 	}
 	ctx->shown = buf_detach(&shown, NULL);
 	ctx->local = path != NULL;
-	if (ctx->local && !gitproc_in_path("git")) {
+	if (ctx->local && !proc_in_path("git")) {
 		log_warn("'git' is not in PATH: pushing to '%s' without running its hooks",
 		         ctx->shown);
 		ctx->local = 0;

@@ -151,7 +151,7 @@ static inline void gittest_init(struct gittest *t)
 	setenv("GIT_COMMITTER_EMAIL", "fixture@example.com", 1);
 	unsetenv("GIT_DIR");
 	unsetenv("DOCKERBUMP_GIT_TOKEN");
-	git_libgit2_init();
+	gitrepo_global_init();
 	git_libgit2_opts(GIT_OPT_SET_SEARCH_PATH, GIT_CONFIG_LEVEL_GLOBAL, t->home);
 	git_libgit2_opts(GIT_OPT_SET_SEARCH_PATH, GIT_CONFIG_LEVEL_XDG, t->home);
 	git_libgit2_opts(GIT_OPT_SET_SEARCH_PATH, GIT_CONFIG_LEVEL_SYSTEM, t->home);
