@@ -72,6 +72,8 @@ static json_t *json_text(const char *s, size_t n)
 }
 
 static void emit(enum log_level level, const char *const *fields, const char *fmt, va_list ap)
+    __attribute__((format(printf, 3, 0)));
+static void emit(enum log_level level, const char *const *fields, const char *fmt, va_list ap)
 {
 	struct buf msg = BUF_INIT, line = BUF_INIT;
 	char when[40];

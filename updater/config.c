@@ -1004,29 +1004,33 @@ void config_load_file(struct config *cfg, const char *path, enum config_origin o
 {
 	struct buf data = BUF_INIT;
 	struct db_err err = DB_ERR_INIT;
+
+	if (file_read(&data, path, CONFIG_MAX_BYTES, &err) < 0)
+		config_problem(pr, "config: %s", err.msg);
+	else
+		config_load_buffer(cfg, path, data.ptr, data.len, origin, pr);
+	buf_release(&data);
+}
+
+void config_load_buffer(struct config *cfg, const char *path, const char *text, size_t len,
+                        enum config_origin origin, struct config_problems *pr)
+{
+	struct buf data = {(char *)text, len, 0, 0};
 	yaml_parser_t parser;
 	yaml_document_t doc;
 	yaml_node_t *root;
 	struct loader ld = {path, origin, &doc, cfg, pr};
 
-	if (file_read(&data, path, CONFIG_MAX_BYTES, &err) < 0) {
-		config_problem(pr, "config: %s", err.msg);
-		buf_release(&data);
+	if (prescan(&ld, &data) < 0)
 		return;
-	}
-	if (prescan(&ld, &data) < 0) {
-		buf_release(&data);
-		return;
-	}
 	yaml_parser_initialize(&parser);
-	yaml_parser_set_input_string(&parser, (const unsigned char *)data.ptr, data.len);
+	yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
 	if (!yaml_parser_load(&parser, &doc)) {
 		config_problem(pr, "'%s': line %lu, column %lu: %s", path,
 		               (unsigned long)parser.problem_mark.line + 1,
 		               (unsigned long)parser.problem_mark.column + 1,
 		               parser.problem ? parser.problem : "invalid YAML");
 		yaml_parser_delete(&parser);
-		buf_release(&data);
 		return;
 	}
 	root = yaml_document_get_root_node(&doc);
@@ -1039,7 +1043,6 @@ void config_load_file(struct config *cfg, const char *path, enum config_origin o
 	}
 	yaml_document_delete(&doc);
 	yaml_parser_delete(&parser);
-	buf_release(&data);
 }
 
 /* --- what depends on several settings --- */

@@ -232,6 +232,10 @@ void config_set_flag(struct config *cfg, const struct setting *s, const char *va
 void config_load_file(struct config *cfg, const char *path, enum config_origin origin,
                       struct config_problems *pr);
 
+/* The same for a config already in memory; `path` names it in problems. */
+void config_load_buffer(struct config *cfg, const char *path, const char *text, size_t len,
+                        enum config_origin origin, struct config_problems *pr);
+
 /*
  * What depends on several settings, for command `cmd`: conflicting flags, the forge's URL and
  * token (present; never sent over plain http except to loopback), the shard, the prefix of the

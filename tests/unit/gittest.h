@@ -34,6 +34,8 @@ struct gittest {
 };
 
 static inline void gittest_vcmd(struct buf *out, int *status, const char *fmt, va_list ap)
+    __attribute__((format(printf, 3, 0)));
+static inline void gittest_vcmd(struct buf *out, int *status, const char *fmt, va_list ap)
 {
 	struct buf cmd = BUF_INIT;
 	int fds[2];
