@@ -197,6 +197,13 @@ int job_resolve_targets(struct job *job, struct db_err *err)
 		if (!selected_image(job, it->image)) {
 			it->status = STATUS_SKIPPED;
 			it->reason = xstrdup("image not selected by --image");
+		} else if (strchr(it->image_ref, '@')) {
+			/* A digest pins the bytes: there is no newer tag to move it to. */
+			it->status = STATUS_ERROR;
+			it->reason =
+			    xasprintf("'%s' is pinned by digest; dockerbump moves tags: pin a "
+			              "tag, or set autoUpdateDockerImage: false",
+			              it->image_ref);
 		} else if (!strlist_has(&images, it->image)) {
 			strlist_push(&images, it->image);
 		}

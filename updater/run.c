@@ -729,6 +729,9 @@ static void summarize(struct run *r)
 
 	for (i = 0; i < r->job.scan.nr; i++) {
 		const struct item *it = &r->job.scan.items[i];
+		if (it->status == STATUS_ERROR && !res->first_error)
+			res->first_error =
+			    xasprintf("'%s': %s", it->path, it->reason ? it->reason : "error");
 		res->errors += it->status == STATUS_ERROR;
 		res->blocked += it->status == STATUS_VERIFY_FAILED;
 		res->bumped += it->status == STATUS_BUMPED;

@@ -117,24 +117,26 @@ static int match_any(const struct strlist *globs, const char *path, const char *
 
 int image_ref_split(char **repo, char **tag, const char *ref)
 {
-	const char *slash = strrchr(ref, '/'), *colon, *at;
-	size_t n;
+	const char *end, *colon = NULL, *p;
 
 	*repo = *tag = NULL;
 	if (!*ref)
 		return -1;
-	at = strchr(ref, '@'); /* digest references keep their digest out of the repository */
-	colon = strrchr(slash ? slash : ref, ':');
-	n = colon ? (size_t)(colon - ref) : at ? (size_t)(at - ref) : strlen(ref);
-	if (at && (size_t)(at - ref) < n)
-		n = (size_t)(at - ref);
-	if (!n)
+	/* A digest ("@sha256:...") is no part of the repository or the tag. */
+	end = strchr(ref, '@');
+	if (!end)
+		end = ref + strlen(ref);
+	/* The tag follows the last ':' after the last '/' ("host:5000/ns/repo:tag"). */
+	for (p = ref; p < end; p++)
+		if (*p == '/')
+			colon = NULL;
+		else if (*p == ':')
+			colon = p;
+	if ((colon ? colon : end) == ref)
 		return -1;
-	*repo = xstrndup(ref, n);
-	if (colon) {
-		size_t tl = at && at > colon ? (size_t)(at - colon - 1) : strlen(colon + 1);
-		*tag = xstrndup(colon + 1, tl);
-	}
+	*repo = xstrndup(ref, (size_t)((colon ? colon : end) - ref));
+	if (colon)
+		*tag = xstrndup(colon + 1, (size_t)(end - colon - 1));
 	return 0;
 }
 
