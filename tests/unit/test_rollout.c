@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "updater/dashboard.h"
 #include "updater/rollout.h"
 
 #define NOW   1800000000LL
@@ -356,6 +357,64 @@ static void test_report(void **state)
 	fx_release(&f);
 }
 
+/* The dashboard names every item that needs a look, with its reason, and nothing else. */
+static void test_dashboard(void **state)
+{
+	struct fixture f;
+	struct item *blocked, *err;
+	struct dashboard_group g[] = {
+	    {"canary", "dockerbump/canary", 7, "https://x/pull/7", "open", 1}};
+	struct buf a = BUF_INIT, b = BUF_INIT, title = BUF_INIT;
+	size_t i;
+	(void)state;
+
+	fx_init(&f, 8);
+	strlist_push(&f.cfg.rollout.canary_packs, "Canary");
+	fx_item(&f, "Canary", T1);
+	fx_item(&f, pack_in_group(&f.cfg, 2), T1); /* waiting */
+	blocked = fx_item(&f, pack_in_group(&f.cfg, 3), T1);
+	err = fx_item(&f, pack_in_group(&f.cfg, 4), T1);
+	fx_item(&f, pack_in_group(&f.cfg, 5), NULL); /* up to date: not listed */
+	fx_decide(&f);
+	blocked->status = STATUS_VERIFY_FAILED;
+	blocked->reason = strdup("verification regressed: ok in old, exception in new");
+	err->status = STATUS_ERROR;
+	free(err->reason);
+	err->reason = strdup("could not verify: the old image 'x': pull failed");
+	dashboard_render(&a, &f.ro, f.items, f.nr, g, 1, 0);
+	dashboard_render(&b, &f.ro, f.items, f.nr, g, 1, 0);
+	assert_string_equal(a.ptr, b.ptr); /* no clock: the same state, the same bytes */
+	for (i = 0; i < f.nr; i++) {
+		const struct item *it = &f.items[i];
+		int listed = strstr(a.ptr, it->path) != NULL;
+		int needs = it->status == STATUS_WAITING || it->status == STATUS_DECLINED ||
+		            it->status == STATUS_VERIFY_FAILED || it->status == STATUS_ERROR ||
+		            it->status == STATUS_UNPARSEABLE;
+		if (listed != needs)
+			fail_msg("%s (%s) is %slisted", it->path, item_status_name(it->status),
+			         listed ? "" : "not ");
+	}
+	assert_non_null(strstr(a.ptr, "pull failed"));
+	assert_non_null(strstr(a.ptr, "[#7](https://x/pull/7)"));
+	assert_non_null(strstr(a.ptr, "| demisto/python3 | 3.11.10.200 |"));
+	/* A small limit cuts the lists with a count. */
+	buf_reset(&b);
+	dashboard_render(&b, &f.ro, f.items, f.nr, g, 1, a.len - 10);
+	assert_true(b.len <= a.len - 10);
+	assert_non_null(strstr(b.ptr, "more (the run's report lists them all)"));
+	dashboard_title(&title, &f.cfg);
+	assert_string_equal(title.ptr, "dockerbump dashboard");
+	f.cfg.cli.shard_k = 2;
+	f.cfg.cli.shard_n = 4;
+	buf_reset(&title);
+	dashboard_title(&title, &f.cfg);
+	assert_string_equal(title.ptr, "dockerbump dashboard (shard 2/4)");
+	buf_release(&a);
+	buf_release(&b);
+	buf_release(&title);
+	fx_release(&f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -367,6 +426,7 @@ int main(void)
 	    cmocka_unit_test(test_cleanup),
 	    cmocka_unit_test(test_hand_bumped_canary),
 	    cmocka_unit_test(test_report),
+	    cmocka_unit_test(test_dashboard),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
