@@ -100,6 +100,15 @@ complete_words dockerbump run --dr | grep -qx -- --dry-run || fail "completion o
 [ "$(complete_words dockerbump run --verify lo)" = load ] || fail "completion of a value"
 complete_words dockerbump scan --dr | grep -q . && fail "scan completes a flag of run"
 
+# --- the man page knows every flag of every command ---------------------------------------------
+for cmd in "" scan run tags verify config; do
+	"$DOCKERBUMP" $cmd --help | grep -oE -- '--[a-z][a-z-]+' | sort -u | while read -r f; do
+		grep -qF -- "$(printf '%s' "$f" | sed 's/-/\\-/g')" "$DOCKERBUMP_SOURCE_DIR/docs/dockerbump.1" ||
+			echo "$f"
+	done
+done >"$tmp/missing-in-man"
+[ ! -s "$tmp/missing-in-man" ] || fail "docs/dockerbump.1 lacks: $(tr '\n' ' ' <"$tmp/missing-in-man")"
+
 # --- what an install puts in place ---------------------------------------------------------------
 if [ -n "${DOCKERBUMP_BUILD_DIR:-}" ] && [ -f "$DOCKERBUMP_BUILD_DIR/CMakeCache.txt" ]; then
 	cmake --install "$DOCKERBUMP_BUILD_DIR" --prefix "$tmp/inst" >/dev/null
