@@ -879,8 +879,8 @@ char *gitrepo_remote_url(struct gitrepo *repo, const char *name)
 	return url;
 }
 
-void gitrepo_diff(FILE *out, const char *path, const void *old, size_t old_len, const void *new,
-                  size_t new_len)
+void gitrepo_diff(struct buf *out, const char *path, const void *old, size_t old_len,
+                  const void *new, size_t new_len)
 {
 	git_patch *patch = NULL;
 	git_buf text = {0};
@@ -888,7 +888,7 @@ void gitrepo_diff(FILE *out, const char *path, const void *old, size_t old_len, 
 	if (git_patch_from_buffers(&patch, old_len ? old : NULL, old_len, path, new, new_len, path,
 	                           NULL) == 0 &&
 	    git_patch_to_buf(&text, patch) == 0)
-		fwrite(text.ptr, 1, text.size, out);
+		buf_add(out, text.ptr, text.size);
 	git_buf_dispose(&text);
 	git_patch_free(patch);
 }

@@ -47,7 +47,6 @@
 #define DOCKERBUMP_UPDATER_GITREPO_H
 
 #include <stddef.h>
-#include <stdio.h>
 
 #include <git2.h>
 
@@ -119,9 +118,10 @@ int gitrepo_check_path(struct gitrepo *repo, const git_oid *commit, const char *
 int gitrepo_has_remote(struct gitrepo *repo, const char *name);
 /* The URL of the configured remote `name`, or NULL; the caller frees it. */
 char *gitrepo_remote_url(struct gitrepo *repo, const char *name);
-/* Writes a unified diff of one file's old and new bytes to `out` (nothing when equal). */
-void gitrepo_diff(FILE *out, const char *path, const void *old, size_t old_len, const void *new,
-                  size_t new_len);
+/* Appends a unified diff of one file's old and new bytes (nothing when equal). Touches no
+ * repository: safe to call from several threads. */
+void gitrepo_diff(struct buf *out, const char *path, const void *old, size_t old_len,
+                  const void *new, size_t new_len);
 /* 1 when the clone is shallow (its history stops at a graft). */
 int gitrepo_is_shallow(struct gitrepo *repo);
 

@@ -28,6 +28,7 @@ struct file_change {
 	const char *pack; /* borrowed from the items */
 	size_t item;
 	struct buf old, new;
+	struct buf diff; /* a dry run's diff, made beside the rewrite (then `old` is dropped) */
 };
 
 struct group_work {
@@ -92,17 +93,23 @@ static struct file_change *add_file(struct group_work *w, const char *path, cons
 	f->item = item;
 	buf_init(&f->old, 0);
 	buf_init(&f->new, 0);
+	buf_init(&f->diff, 0);
 	return f;
+}
+
+static void file_release(struct file_change *f)
+{
+	free(f->path);
+	buf_release(&f->old);
+	buf_release(&f->new);
+	buf_release(&f->diff);
 }
 
 static void drop_files(struct group_work *w)
 {
 	size_t i;
-	for (i = 0; i < w->nr; i++) {
-		free(w->files[i].path);
-		buf_release(&w->files[i].old);
-		buf_release(&w->files[i].new);
-	}
+	for (i = 0; i < w->nr; i++)
+		file_release(&w->files[i]);
 	free(w->files);
 	w->files = NULL;
 	w->nr = w->alloc = 0;
@@ -115,9 +122,7 @@ static void drop_files_of(struct group_work *w, const char *pack, size_t item)
 	for (i = 0; i < w->nr; i++) {
 		struct file_change *f = &w->files[i];
 		if (item != NO_ITEM ? f->item == item : (f->pack && !strcmp(f->pack, pack))) {
-			free(f->path);
-			buf_release(&f->old);
-			buf_release(&f->new);
+			file_release(f);
 			continue;
 		}
 		w->files[n++] = *f;
@@ -265,9 +270,15 @@ static void rewrite_one(size_t i, void *arg)
 	struct rewrite_task *t = &((struct rewrite_task *)arg)[i];
 
 	if (gitrepo_check_path(t->r->repo, &t->r->job.base, t->it->path, &t->err) == 0 &&
-	    scan_read_item(&t->f->old, &t->r->job.scan_opts, t->it, &t->err) == 0)
-		rewrite_item(&t->f->new, &t->added, t->f->old.ptr, t->f->old.len, t->it, t->r->cfg,
-		             &t->err);
+	    scan_read_item(&t->f->old, &t->r->job.scan_opts, t->it, &t->err) == 0 &&
+	    rewrite_item(&t->f->new, &t->added, t->f->old.ptr, t->f->old.len, t->it, t->r->cfg,
+	                 &t->err) == 0 &&
+	    t->r->diff) {
+		/* The diff is made here, in parallel, and the old bytes go at once. */
+		gitrepo_diff(&t->f->diff, t->f->path, t->f->old.ptr, t->f->old.len, t->f->new.ptr,
+		             t->f->new.len);
+		buf_release(&t->f->old);
+	}
 }
 
 /* The pack's release note and version bump; 0, or an error that fails the whole pack. */
@@ -407,7 +418,7 @@ static void commit_message(struct buf *msg, struct run *r, const struct plan_gro
 	buf_addch(msg, '\n');
 }
 
-static void print_diff(struct run *r, const struct plan_group *g, const struct group_work *w)
+static void print_diff(struct run *r, const struct plan_group *g, struct group_work *w)
 {
 	size_t i;
 
@@ -419,9 +430,13 @@ static void print_diff(struct run *r, const struct plan_group *g, const struct g
 		        it->target, it->d45 == D45_ADDED ? " (+dockerimage45)" : "",
 		        it->verify_new ? "" : " (not verified)");
 	}
-	for (i = 0; i < w->nr; i++)
-		gitrepo_diff(r->diff, w->files[i].path, w->files[i].old.ptr, w->files[i].old.len,
-		             w->files[i].new.ptr, w->files[i].new.len);
+	for (i = 0; i < w->nr; i++) {
+		struct file_change *f = &w->files[i];
+		if (f->item == NO_ITEM) /* pack files: their diff is made now */
+			gitrepo_diff(&f->diff, f->path, f->old.ptr, f->old.len, f->new.ptr,
+			             f->new.len);
+		fwrite(f->diff.ptr, 1, f->diff.len, r->diff);
+	}
 }
 
 static int build_group(struct run *r, size_t gi, struct db_err *err)
