@@ -1,0 +1,274 @@
+/*
+ * Helpers for the forge tests (test_pr_github.c, test_pr_gitlab.c): a stand-in
+ * (tests/stubs/ghstub.py or glstub.py) started on loopback with its own bare repository and
+ * stopped by its PID, its control endpoints, its request log, and the search for the token in
+ * everything the client logged and the stand-in recorded.
+ *
+ *	static struct stubsrv srv;
+ *	stubsrv_start(&srv, &(struct stubsrv_opts){.script = "ghstub.py", ...});
+ *	stubsrv_branch(&srv, "dockerbump/group-1");	// a branch with a commit over main
+ *	...client calls between stubsrv_capture_begin() and stubsrv_capture_end()...
+ *	assert_int_equal(stubsrv_count(&srv, "GET", "/repos/o/r/issues"), 4);
+ *	stubsrv_stop(&srv);
+ *
+ * Skips (no_stub) when python3 or git is missing.
+ */
+#ifndef DOCKERBUMP_TESTS_FORGETEST_H
+#define DOCKERBUMP_TESTS_FORGETEST_H
+
+#include <fcntl.h>
+#include <jansson.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "common/alloc.h"
+#include "common/buf.h"
+#include "common/fileio.h"
+#include "common/http.h"
+#include "common/log.h"
+#include "gittest.h"
+
+extern char **environ;
+
+struct stubsrv_opts {
+	const char *script;    /* "ghstub.py" */
+	const char *prefix;    /* "/api/v3" */
+	const char *token_env; /* its variable, and the value the test sets */
+	const char *token;
+	const char *read_env; /* a read-only token, or NULL */
+	const char *read_token;
+	const char *repos[4]; /* declared repositories, NULL-terminated */
+};
+
+struct stubsrv {
+	pid_t pid;
+	int no_stub;
+	char dir[256];
+	char base[128];    /* http://127.0.0.1:PORT */
+	char api_url[192]; /* base + prefix */
+	char host[64];     /* 127.0.0.1:PORT */
+	char bare[300];    /* the bare repository whose branches the stand-in reads */
+	char work[300];    /* a clone that makes branches */
+	char capture[320]; /* stderr while a client runs */
+	char log[320];     /* the stand-in's request log */
+	const char *token;
+	struct http_client *http;
+	int saved_stderr;
+};
+
+static inline int stubsrv_start(struct stubsrv *s, const struct stubsrv_opts *o)
+{
+	char port_file[300], parent[32], script[512];
+	char *argv[32];
+	struct db_err err = DB_ERR_INIT;
+	struct buf b = BUF_INIT;
+	const char *tmp = getenv("TMPDIR");
+	int i, n = 0;
+
+	memset(s, 0, sizeof(*s));
+	s->token = o->token;
+	setenv(o->token_env, o->token, 1);
+	if (o->read_env)
+		setenv(o->read_env, o->read_token, 1);
+	snprintf(s->dir, sizeof(s->dir), "%s/dbforge.XXXXXX", tmp ? tmp : "/tmp");
+	if (!mkdtemp(s->dir))
+		return -1;
+	snprintf(s->bare, sizeof(s->bare), "%s/remote.git", s->dir);
+	snprintf(s->work, sizeof(s->work), "%s/work", s->dir);
+	snprintf(s->capture, sizeof(s->capture), "%s/stderr.log", s->dir);
+	snprintf(s->log, sizeof(s->log), "%s/requests.jsonl", s->dir);
+	gittest_sh("git init -q --bare -b main '%s' && git init -q -b main '%s' && "
+	           "cd '%s' && git -c user.name=t -c user.email=t@example.invalid commit -q "
+	           "--allow-empty -m base && git push -q '%s' main",
+	           s->bare, s->work, s->work, s->bare);
+
+	snprintf(script, sizeof(script), "%s/tests/stubs/%s", DOCKERBUMP_SOURCE_DIR, o->script);
+	snprintf(port_file, sizeof(port_file), "%s/port", s->dir);
+	snprintf(parent, sizeof(parent), "%ld", (long)getpid());
+	argv[n++] = "python3";
+	argv[n++] = script;
+	argv[n++] = "--port-file";
+	argv[n++] = port_file;
+	argv[n++] = "--log";
+	argv[n++] = s->log;
+	argv[n++] = "--git-dir";
+	argv[n++] = s->bare;
+	argv[n++] = "--prefix";
+	argv[n++] = (char *)o->prefix;
+	argv[n++] = "--token-env";
+	argv[n++] = (char *)o->token_env;
+	if (o->read_env) {
+		argv[n++] = "--read-token-env";
+		argv[n++] = (char *)o->read_env;
+	}
+	for (i = 0; o->repos[i]; i++) {
+		argv[n++] = "--repo";
+		argv[n++] = (char *)o->repos[i];
+	}
+	argv[n++] = "--lifetime";
+	argv[n++] = "900";
+	argv[n++] = "--parent";
+	argv[n++] = parent;
+	argv[n] = NULL;
+	if (posix_spawnp(&s->pid, "python3", NULL, NULL, argv, environ)) {
+		s->no_stub = 1;
+		return 0;
+	}
+	/* python3 may start slowly (version-manager shims): wait up to 30 s. */
+	for (i = 0; i < 300 && !file_exists(port_file); i++)
+		usleep(100000);
+	if (file_read(&b, port_file, 64, &err) < 0 || !b.len) {
+		fprintf(stderr, "%s did not start: %s\n", o->script, err.msg);
+		buf_release(&b);
+		s->no_stub = 1;
+		return 0;
+	}
+	buf_rtrim(&b);
+	snprintf(s->host, sizeof(s->host), "127.0.0.1:%s", b.ptr);
+	buf_release(&b);
+	snprintf(s->base, sizeof(s->base), "http://%s", s->host);
+	snprintf(s->api_url, sizeof(s->api_url), "%s%s", s->base, o->prefix);
+	return http_client_new(&s->http, NULL, &err);
+}
+
+static inline void stubsrv_stop(struct stubsrv *s)
+{
+	if (s->pid > 0) {
+		kill(s->pid, SIGTERM);
+		waitpid(s->pid, NULL, 0);
+	}
+	http_client_free(s->http);
+	/* DOCKERBUMP_TEST_KEEP keeps the stand-in's files (its request log) for a look. */
+	if (s->dir[0] && !getenv("DOCKERBUMP_TEST_KEEP"))
+		gittest_sh("rm -rf '%s'", s->dir);
+}
+
+/* A branch with one commit of its own over main, pushed to the bare repository. */
+static inline void stubsrv_branch(struct stubsrv *s, const char *name)
+{
+	gittest_sh("cd '%s' && git checkout -q -B '%s' main && git -c user.name=t "
+	           "-c user.email=t@example.invalid commit -q --allow-empty -m '%s' && "
+	           "git push -q -f '%s' '%s'",
+	           s->work, name, name, s->bare, name);
+}
+
+/* A control call; the answer's JSON, or NULL. The caller decrefs it. */
+static inline json_t *stubsrv_control(struct stubsrv *s, const char *method, const char *path,
+                                      const char *body)
+{
+	struct http_response res = HTTP_RESPONSE_INIT;
+	struct db_err err = DB_ERR_INIT;
+	struct buf url = BUF_INIT;
+	struct http_request req = {0};
+	json_t *out = NULL;
+
+	buf_addf(&url, "%s%s", s->base, path);
+	req.method = method;
+	req.url = url.ptr;
+	req.body = body;
+	req.body_len = body ? strlen(body) : 0;
+	if (http_request(s->http, &res, &req, &err) == 0 && res.status / 100 == 2)
+		out = json_loadb(res.body.ptr, res.body.len, 0, NULL);
+	else
+		fprintf(stderr, "stand-in control %s %s: %ld %s\n", method, path, res.status,
+		        err.msg);
+	http_response_release(&res);
+	buf_release(&url);
+	return out;
+}
+
+static inline void stubsrv_post(struct stubsrv *s, const char *path, const char *body)
+{
+	json_decref(stubsrv_control(s, "POST", path, body));
+}
+
+static inline void stubsrv_fault(struct stubsrv *s, const char *json)
+{
+	stubsrv_post(s, "/_stub/faults", json);
+}
+
+/* The requests the stand-in saw, optionally only those with this method and path. */
+static inline json_t *stubsrv_requests(struct stubsrv *s, const char *method, const char *path)
+{
+	json_t *log = stubsrv_control(s, "GET", "/_stub/log", NULL), *out = json_array(), *e;
+	size_t i;
+
+	json_array_foreach(log, i, e)
+	{
+		if (method && strcmp(json_string_value(json_object_get(e, "method")), method))
+			continue;
+		if (path && strcmp(json_string_value(json_object_get(e, "path")), path))
+			continue;
+		json_array_append(out, e);
+	}
+	json_decref(log);
+	return out;
+}
+
+static inline size_t stubsrv_count(struct stubsrv *s, const char *method, const char *path)
+{
+	json_t *r = stubsrv_requests(s, method, path);
+	size_t n = json_array_size(r);
+	json_decref(r);
+	return n;
+}
+
+/* Writes (anything but GET) the stand-in saw. */
+static inline size_t stubsrv_writes(struct stubsrv *s)
+{
+	return stubsrv_count(s, NULL, NULL) - stubsrv_count(s, "GET", NULL);
+}
+
+static inline void stubsrv_capture_begin(struct stubsrv *s)
+{
+	int fd = open(s->capture, O_WRONLY | O_CREAT | O_APPEND, 0600);
+
+	fflush(stderr);
+	s->saved_stderr = dup(2);
+	dup2(fd, 2);
+	close(fd);
+	log_setup(&(struct log_config){.level = LOG_DEBUG});
+}
+
+static inline void stubsrv_capture_end(struct stubsrv *s)
+{
+	log_setup(&(struct log_config){.level = LOG_INFO});
+	fflush(stderr);
+	dup2(s->saved_stderr, 2);
+	close(s->saved_stderr);
+}
+
+/* Searches the whole file, NUL bytes and all. */
+static inline void stubsrv_assert_file_lacks(const char *path, const char *secret)
+{
+	struct buf b = BUF_INIT;
+	struct db_err err = DB_ERR_INIT;
+	size_t i, n = strlen(secret);
+
+	if (file_read(&b, path, 0, &err) == 0)
+		for (i = 0; i + n <= b.len; i++)
+			if (!memcmp(b.ptr + i, secret, n))
+				fail_msg("the token appears in '%s'", path);
+	buf_release(&b);
+}
+
+/* Before each test: a fresh stand-in state and capture file. */
+static inline void stubsrv_reset(struct stubsrv *s)
+{
+	stubsrv_post(s, "/_stub/reset", "{}");
+	unlink(s->capture);
+}
+
+/* After each test: the token is in nothing the client logged or the stand-in recorded. */
+static inline void stubsrv_assert_no_token(struct stubsrv *s)
+{
+	stubsrv_assert_file_lacks(s->capture, s->token);
+	stubsrv_assert_file_lacks(s->log, s->token);
+}
+
+#endif
