@@ -40,6 +40,7 @@ Kinds every stand-in knows:
     badjson      200 with a body that is not JSON
     link-loop    a listing page whose rel="next" is the page itself
     link-offsite a listing page whose rel="next" is on another host
+    no-link      a listing page without a Link header (GitLab still sends X-Next-Page)
 """
 
 import argparse
@@ -242,6 +243,8 @@ class BaseHandler(BaseHTTPRequestHandler):
             return "<%s%s%s?%s>" % (self.base_url(), ARGS.prefix, path,
                                     urllib.parse.urlencode(q, doseq=True))
         mode = getattr(self, "link_mode", None)
+        if mode == "no-link":
+            return ""
         if mode == "link-loop":
             return url(page) + '; rel="next"'
         if mode == "link-offsite":
@@ -349,7 +352,7 @@ class BaseHandler(BaseHTTPRequestHandler):
                     continue
                 if f["times"] > 0:
                     f["times"] -= 1
-                if f["kind"] in ("link-loop", "link-offsite"):
+                if f["kind"] in ("link-loop", "link-offsite", "no-link"):
                     self.link_mode = f["kind"]
                     return None
                 return dict(f)
