@@ -1,17 +1,19 @@
 /*
  * Helpers for the forge tests (test_pr_github.c, test_pr_gitlab.c): a stand-in
  * (tests/stubs/ghstub.py or glstub.py) started on loopback with its own bare repository and
- * stopped by its PID, its control endpoints, its request log, and the search for the token in
- * everything the client logged and the stand-in recorded.
+ * stopped by its PID, its control endpoints, its request log, the search for the token in
+ * everything the client logged and the stand-in recorded, and the client under test.
  *
- *	static struct stubsrv srv;
- *	stubsrv_start(&srv, &(struct stubsrv_opts){.script = "ghstub.py", ...});
+ * A test program has one stand-in, `srv`, defined here:
+ *	static int start(void **state) { return stubsrv_start(&srv, &(struct stubsrv_opts){
+ *	                                 .script = "ghstub.py", ...}); }
+ *	...cmocka_unit_test_setup_teardown(test_x, forgetest_before, forgetest_after)...
  *	stubsrv_branch(&srv, "dockerbump/group-1");	// a branch with a commit over main
- *	...client calls between stubsrv_capture_begin() and stubsrv_capture_end()...
+ *	EXPECT_CODE(0, &err, forge_check(f, &branch, &err));	// stderr captured meanwhile
  *	assert_int_equal(stubsrv_count(&srv, "GET", "/repos/o/r/issues"), 4);
  *	stubsrv_stop(&srv);
  *
- * Skips (no_stub) when python3 or git is missing.
+ * Skips (no_stub) when python3 is missing.
  */
 #ifndef DOCKERBUMP_TESTS_FORGETEST_H
 #define DOCKERBUMP_TESTS_FORGETEST_H
@@ -32,6 +34,7 @@
 #include "common/http.h"
 #include "common/log.h"
 #include "gittest.h"
+#include "updater/forge.h"
 
 extern char **environ;
 
@@ -269,6 +272,167 @@ static inline void stubsrv_assert_no_token(struct stubsrv *s)
 {
 	stubsrv_assert_file_lacks(s->capture, s->token);
 	stubsrv_assert_file_lacks(s->log, s->token);
+}
+
+/* --- the one stand-in of a test program, and the client under test ---------------------- */
+
+static struct stubsrv srv;
+
+#define NEED_STUB()                                                                                \
+	do {                                                                                       \
+		if (srv.no_stub)                                                                   \
+			skip();                                                                    \
+	} while (0)
+
+/* Runs `call` with stderr captured and expects `code`; the message stays in `err` and never
+ * holds the token. */
+#define EXPECT_CODE(code, err, call)                                                               \
+	do {                                                                                       \
+		int ret_;                                                                          \
+		stubsrv_capture_begin(&srv);                                                       \
+		ret_ = (call);                                                                     \
+		stubsrv_capture_end(&srv);                                                         \
+		if (ret_ != (code))                                                                \
+			fail_msg("%s: expected %d, got %d (%s)", #call, (code), ret_, (err)->msg); \
+		assert_null(strstr((err)->msg, srv.token));                                        \
+	} while (0)
+
+static inline int forgetest_before(void **state)
+{
+	(void)state;
+	if (!srv.no_stub)
+		stubsrv_reset(&srv);
+	return 0;
+}
+
+static inline int forgetest_after(void **state)
+{
+	(void)state;
+	if (!srv.no_stub)
+		stubsrv_assert_no_token(&srv);
+	return 0;
+}
+
+/* A test run with a fresh stand-in state, and the token searched for afterwards. */
+#define FORGETEST(test) cmocka_unit_test_setup_teardown(test, forgetest_before, forgetest_after)
+
+/* A client of the stand-in with short waits: a Retry-After of 1 s waits 20 ms. */
+static inline struct forge *forgetest_forge(enum forge_provider p, const char *token_env,
+                                            const char *repo)
+{
+	struct forge_opts opts = {0};
+	struct forge *f = NULL;
+	struct db_err err = DB_ERR_INIT;
+
+	opts.provider = p;
+	opts.api_url = srv.api_url;
+	opts.token_env = token_env;
+	opts.repo = repo;
+	opts.http.retries = 3;
+	opts.http.retry_base_ms = 5;
+	opts.http.retry_cap_ms = 20;
+	opts.http.timeout_ms = 20000;
+	opts.rate_retries = 3;
+	opts.rate_wait_cap_ms = 20;
+	opts.write_gap_ms = -1;
+	if (forge_new(&f, &opts, &err) < 0)
+		fail_msg("forge_new: %s", err.msg);
+	return f;
+}
+
+/* A pull request's title and body as pullreq.c writes them. */
+struct forgetest_text {
+	struct buf title, body;
+};
+
+static inline struct forgetest_text forgetest_text(const struct pr_request *req)
+{
+	struct forgetest_text t = {BUF_INIT, BUF_INIT};
+
+	pr_format_title(&t.title, req);
+	pr_format_body(&t.body, req);
+	return t;
+}
+
+static inline void forgetest_text_release(struct forgetest_text *t)
+{
+	buf_release(&t->title);
+	buf_release(&t->body);
+}
+
+static inline struct forge_pr_spec forgetest_spec(const struct forgetest_text *t, const char *head,
+                                                  const struct strlist *labels)
+{
+	struct forge_pr_spec s = {head, "main", t->title.ptr, t->body.ptr, labels, 0};
+	return s;
+}
+
+static inline struct forge_pr forgetest_create(struct forge *f, const struct forge_pr_spec *s)
+{
+	struct forge_pr pr;
+	struct db_err err = DB_ERR_INIT;
+
+	EXPECT_CODE(0, &err, forge_pr_create(f, &pr, s, &err));
+	return pr;
+}
+
+static inline struct forge_prs forgetest_list(struct forge *f, const char *label,
+                                              const char *prefix)
+{
+	struct forge_prs prs = {0};
+	struct db_err err = DB_ERR_INIT;
+
+	EXPECT_CODE(0, &err, forge_list_prs(f, &prs, label, prefix, &err));
+	return prs;
+}
+
+static inline int forgetest_has_label(const struct strlist *l, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < l->nr; i++)
+		if (!strcmp(l->v[i], name))
+			return 1;
+	return 0;
+}
+
+/* A /_stub/seed entry: a pull request from `head` whose body is a real marker carrying
+ * `item`, in `state` ("open", "merged", "closed"), with `label` (NULL: none). */
+static inline void forgetest_seed_entry(json_t *list, const struct pr_item *item, const char *head,
+                                        const char *state, long long created, long long merged,
+                                        const char *label)
+{
+	struct pr_request req = {0};
+	struct buf body = BUF_INIT;
+	json_t *p;
+
+	req.head = head;
+	req.base = "main";
+	req.group = strrchr(head, '-') ? strrchr(head, '-') + 1 : strrchr(head, '/') + 1;
+	req.items = item;
+	req.nr_items = 1;
+	req.image = "demisto/python3";
+	req.tag = "3.11.10.113941";
+	pr_format_marker(&body, &req);
+	p = json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:I}", "head", head, "base", "main", "title",
+	              head, "body", body.ptr, "state", state, "created_at", (json_int_t)created,
+	              "merged_at", (json_int_t)merged);
+	if (label)
+		json_object_set_new(p, "labels", json_pack("[s]", label));
+	json_array_append_new(list, p);
+	buf_release(&body);
+}
+
+/* Seeds `pulls` and `issues` (may be NULL) into `repo` at once. */
+static inline void stubsrv_seed(struct stubsrv *s, const char *repo, json_t *pulls, json_t *issues)
+{
+	json_t *req = json_pack("{s:s, s:O, s:o}", "repo", repo, "pulls", pulls, "issues",
+	                        issues ? json_incref(issues) : json_array());
+	char *body = json_dumps(req, JSON_COMPACT);
+
+	stubsrv_post(s, "/_stub/seed", body);
+	free(body);
+	json_decref(req);
 }
 
 #endif

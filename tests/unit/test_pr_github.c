@@ -32,7 +32,6 @@
 #define LABEL      "docker-image-auto-update"
 #define PREFIX     "dockerbump/"
 
-static struct stubsrv srv;
 static struct strlist labels;
 
 static int start(void **state)
@@ -57,50 +56,11 @@ static int stop(void **state)
 	return 0;
 }
 
-static int before(void **state)
-{
-	(void)state;
-	if (!srv.no_stub)
-		stubsrv_reset(&srv);
-	return 0;
-}
-
-static int after(void **state)
-{
-	(void)state;
-	if (!srv.no_stub)
-		stubsrv_assert_no_token(&srv);
-	return 0;
-}
-
-#define NEED_STUB()                                                                                \
-	do {                                                                                       \
-		if (srv.no_stub)                                                                   \
-			skip();                                                                    \
-	} while (0)
-
 /* --- the client under test ------------------------------------------------------------ */
 
 static struct forge *forge_with(const char *token_env, const char *repo)
 {
-	struct forge_opts opts = {0};
-	struct forge *f = NULL;
-	struct db_err err = DB_ERR_INIT;
-
-	opts.provider = FORGE_GITHUB;
-	opts.api_url = srv.api_url;
-	opts.token_env = token_env;
-	opts.repo = repo;
-	opts.http.retries = 3;
-	opts.http.retry_base_ms = 5;
-	opts.http.retry_cap_ms = 20; /* a Retry-After of 1 s waits 20 ms */
-	opts.http.timeout_ms = 20000;
-	opts.rate_retries = 3;
-	opts.rate_wait_cap_ms = 20;
-	opts.write_gap_ms = -1;
-	if (forge_new(&f, &opts, &err) < 0)
-		fail_msg("forge_new: %s", err.msg);
-	return f;
+	return forgetest_forge(FORGE_GITHUB, token_env, repo);
 }
 
 static struct forge *client(void)
@@ -116,14 +76,9 @@ static const struct pr_item items[] = {
 };
 
 /* The title and body of group `group` on branch `head` with target `tag`. */
-struct text {
-	struct buf title, body;
-};
-
-static struct text text_for(const char *head, const char *group, const char *tag)
+static struct forgetest_text text_for(const char *head, const char *group, const char *tag)
 {
 	struct pr_request req = {0};
-	struct text t = {BUF_INIT, BUF_INIT};
 
 	req.repo = REPO;
 	req.head = head;
@@ -134,62 +89,8 @@ static struct text text_for(const char *head, const char *group, const char *tag
 	req.nr_items = 2;
 	req.image = "demisto/python3";
 	req.tag = tag;
-	pr_format_title(&t.title, &req);
-	pr_format_body(&t.body, &req);
-	return t;
+	return forgetest_text(&req);
 }
-
-static void text_release(struct text *t)
-{
-	buf_release(&t->title);
-	buf_release(&t->body);
-}
-
-static struct forge_pr_spec spec_of(const struct text *t, const char *head)
-{
-	struct forge_pr_spec s = {head, "main", t->title.ptr, t->body.ptr, &labels, 0};
-	return s;
-}
-
-static struct forge_pr create_ok(struct forge *f, const struct forge_pr_spec *s)
-{
-	struct forge_pr pr;
-	struct db_err err = DB_ERR_INIT;
-	int ret;
-
-	stubsrv_capture_begin(&srv);
-	ret = forge_pr_create(f, &pr, s, &err);
-	stubsrv_capture_end(&srv);
-	if (ret < 0)
-		fail_msg("create '%s': %s", s->head, err.msg);
-	return pr;
-}
-
-static struct forge_prs list_ok(struct forge *f)
-{
-	struct forge_prs prs = {0};
-	struct db_err err = DB_ERR_INIT;
-	int ret;
-
-	stubsrv_capture_begin(&srv);
-	ret = forge_list_prs(f, &prs, LABEL, PREFIX, &err);
-	stubsrv_capture_end(&srv);
-	if (ret < 0)
-		fail_msg("list: %s", err.msg);
-	return prs;
-}
-
-/* Runs `call` with the capture on and expects `code`; the message stays in `err`. */
-#define EXPECT_CODE(code, err, call)                                                               \
-	do {                                                                                       \
-		int ret_;                                                                          \
-		stubsrv_capture_begin(&srv);                                                       \
-		ret_ = (call);                                                                     \
-		stubsrv_capture_end(&srv);                                                         \
-		if (ret_ != (code))                                                                \
-			fail_msg("%s: expected %d, got %d (%s)", #call, (code), ret_, (err)->msg); \
-		assert_null(strstr((err)->msg, TOKEN));                                            \
-	} while (0)
 
 static const json_t *pull_in_state(json_t *st, long number)
 {
@@ -203,53 +104,6 @@ static const json_t *pull_in_state(json_t *st, long number)
 			return p;
 	}
 	return NULL;
-}
-
-static int has_label(const struct strlist *l, const char *name)
-{
-	size_t i;
-
-	for (i = 0; i < l->nr; i++)
-		if (!strcmp(l->v[i], name))
-			return 1;
-	return 0;
-}
-
-/* A seed entry: a pull request with a real marker for `head`. */
-static void seed_pull(json_t *pulls, const char *head, const char *state, long long created,
-                      long long merged, const char *label)
-{
-	struct pr_request req = {0};
-	struct pr_item item = items[0];
-	struct buf body = BUF_INIT;
-	json_t *p;
-
-	req.head = head;
-	req.base = "main";
-	req.group = strrchr(head, '-') ? strrchr(head, '-') + 1 : strrchr(head, '/') + 1;
-	req.items = &item;
-	req.nr_items = 1;
-	req.image = "demisto/python3";
-	req.tag = "3.11.10.113941";
-	pr_format_marker(&body, &req);
-	p = json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:I}", "head", head, "base", "main", "title",
-	              head, "body", body.ptr, "state", state, "created_at", (json_int_t)created,
-	              "merged_at", (json_int_t)merged);
-	if (label)
-		json_object_set_new(p, "labels", json_pack("[s]", label));
-	json_array_append_new(pulls, p);
-	buf_release(&body);
-}
-
-static void seed(json_t *pulls, json_t *issues)
-{
-	json_t *req = json_pack("{s:s, s:O, s:o}", "repo", REPO, "pulls", pulls, "issues",
-	                        issues ? json_incref(issues) : json_array());
-	char *s = json_dumps(req, JSON_COMPACT);
-
-	stubsrv_post(&srv, "/_stub/seed", s);
-	free(s);
-	json_decref(req);
 }
 
 /* --- preflight ------------------------------------------------------------------------ */
@@ -302,9 +156,9 @@ static void test_check(void **state)
 static void test_create_list_update_close(void **state)
 {
 	struct forge *f;
-	struct text t = text_for("dockerbump/group-1", "1", "3.11.10.113941");
-	struct text t2 = text_for("dockerbump/group-1", "1", "3.11.10.116949");
-	struct forge_pr_spec s = spec_of(&t, "dockerbump/group-1");
+	struct forgetest_text t = text_for("dockerbump/group-1", "1", "3.11.10.113941");
+	struct forgetest_text t2 = text_for("dockerbump/group-1", "1", "3.11.10.116949");
+	struct forge_pr_spec s = forgetest_spec(&t, "dockerbump/group-1", &labels);
 	struct forge_pr pr;
 	struct forge_prs prs;
 	struct db_err err = DB_ERR_INIT;
@@ -317,14 +171,15 @@ static void test_create_list_update_close(void **state)
 
 	stubsrv_branch(&srv, "dockerbump/group-1");
 	f = client();
-	pr = create_ok(f, &s);
+	pr = forgetest_create(f, &s);
 	assert_true(pr.number > 0);
 	assert_string_equal(pr.head, "dockerbump/group-1");
 	assert_string_equal(pr.base, "main");
 	assert_string_equal(pr.title, "Update demisto/python3 to 3.11.10.113941 (group 1)");
 	assert_string_equal(pr.body, t.body.ptr);
 	assert_int_equal(pr.state, FORGE_PR_OPEN);
-	assert_true(has_label(&pr.labels, LABEL) && has_label(&pr.labels, "ready-for-review"));
+	assert_true(forgetest_has_label(&pr.labels, LABEL) &&
+	            forgetest_has_label(&pr.labels, "ready-for-review"));
 	assert_string_equal(pr.marker.branch, "dockerbump/group-1");
 	assert_string_equal(pr.marker.group, "1");
 	assert_int_equal(pr.marker.nr, 1); /* the blocked item is not in the branch */
@@ -359,7 +214,7 @@ static void test_create_list_update_close(void **state)
 	json_decref(log);
 
 	/* Read back: found by label and marker, open. */
-	prs = list_ok(f);
+	prs = forgetest_list(f, LABEL, PREFIX);
 	assert_int_equal(prs.nr, 1);
 	assert_int_equal(prs.v[0].number, pr.number);
 	assert_string_equal(prs.v[0].head, "dockerbump/group-1");
@@ -375,7 +230,7 @@ static void test_create_list_update_close(void **state)
 	assert_int_equal(stubsrv_count(&srv, "GET", "/repos/demisto/content/pulls/1"), 1);
 
 	/* A newer tag: one PATCH with the new title and body, labels already there. */
-	s = spec_of(&t2, "dockerbump/group-1");
+	s = forgetest_spec(&t2, "dockerbump/group-1", &labels);
 	EXPECT_CODE(0, &err, forge_pr_update(f, &prs.v[0], &s, &changed, &err));
 	assert_int_equal(changed, 1);
 	assert_int_equal(stubsrv_writes(&srv), writes + 1);
@@ -411,8 +266,8 @@ static void test_create_list_update_close(void **state)
 
 	forge_prs_release(&prs);
 	forge_pr_release(&pr);
-	text_release(&t);
-	text_release(&t2);
+	forgetest_text_release(&t);
+	forgetest_text_release(&t2);
 	forge_free(f);
 }
 
@@ -420,8 +275,8 @@ static void test_create_list_update_close(void **state)
 static void test_draft(void **state)
 {
 	struct forge *f;
-	struct text t = text_for("dockerbump/canary", "canary", "3.11.10.113941");
-	struct forge_pr_spec s = spec_of(&t, "dockerbump/canary");
+	struct forgetest_text t = text_for("dockerbump/canary", "canary", "3.11.10.113941");
+	struct forge_pr_spec s = forgetest_spec(&t, "dockerbump/canary", &labels);
 	struct forge_pr pr;
 	json_t *post;
 	(void)state;
@@ -430,7 +285,7 @@ static void test_draft(void **state)
 	stubsrv_branch(&srv, "dockerbump/canary");
 	s.draft = 1;
 	f = client();
-	pr = create_ok(f, &s);
+	pr = forgetest_create(f, &s);
 	assert_true(pr.draft);
 	assert_string_equal(pr.title, "Update demisto/python3 to 3.11.10.113941 (canary)");
 	post = stubsrv_requests(&srv, "POST", "/repos/demisto/content/pulls");
@@ -438,7 +293,7 @@ static void test_draft(void **state)
 	    json_object_get(json_object_get(json_array_get(post, 0), "body"), "draft")));
 	json_decref(post);
 	forge_pr_release(&pr);
-	text_release(&t);
+	forgetest_text_release(&t);
 	forge_free(f);
 }
 
@@ -446,8 +301,8 @@ static void test_draft(void **state)
 static void test_refusals(void **state)
 {
 	struct forge *f;
-	struct text t = text_for("dockerbump/group-2", "2", "3.11.10.113941");
-	struct forge_pr_spec s = spec_of(&t, "dockerbump/group-2");
+	struct forgetest_text t = text_for("dockerbump/group-2", "2", "3.11.10.113941");
+	struct forge_pr_spec s = forgetest_spec(&t, "dockerbump/group-2", &labels);
 	struct forge_pr pr, again;
 	struct db_err err = DB_ERR_INIT;
 	json_t *post, *st;
@@ -478,8 +333,8 @@ static void test_refusals(void **state)
 	/* A second pull request for the same head: GitHub answers 422, and the client takes the
 	 * open one instead of failing or opening another. */
 	s.head = "dockerbump/group-2";
-	pr = create_ok(f, &s);
-	again = create_ok(f, &s);
+	pr = forgetest_create(f, &s);
+	again = forgetest_create(f, &s);
 	assert_int_equal(again.number, pr.number);
 	post = stubsrv_requests(&srv, "POST", "/repos/demisto/content/pulls");
 	assert_int_equal(json_integer_value(json_object_get(
@@ -519,7 +374,7 @@ static void test_refusals(void **state)
 	}
 	forge_pr_release(&pr);
 	forge_pr_release(&again);
-	text_release(&t);
+	forgetest_text_release(&t);
 	forge_free(f);
 }
 
@@ -532,23 +387,25 @@ static void test_list_states(void **state)
 	(void)state;
 	NEED_STUB();
 
-	seed_pull(pulls, "dockerbump/group-1", "open", 1700000000, 0, LABEL);
-	seed_pull(pulls, "dockerbump/canary", "merged", 1700000100, 1700050000, LABEL);
-	seed_pull(pulls, "dockerbump/group-2", "closed", 1700000200, 0, LABEL);
+	forgetest_seed_entry(pulls, &items[0], "dockerbump/group-1", "open", 1700000000, 0, LABEL);
+	forgetest_seed_entry(pulls, &items[0], "dockerbump/canary", "merged", 1700000100,
+	                     1700050000, LABEL);
+	forgetest_seed_entry(pulls, &items[0], "dockerbump/group-2", "closed", 1700000200, 0,
+	                     LABEL);
 	/* Not the bot's: no label, another prefix, the label on a human's branch. */
-	seed_pull(pulls, "dockerbump/group-3", "open", 1700000300, 0, NULL);
-	seed_pull(pulls, "renovate/group-4", "open", 1700000400, 0, LABEL);
+	forgetest_seed_entry(pulls, &items[0], "dockerbump/group-3", "open", 1700000300, 0, NULL);
+	forgetest_seed_entry(pulls, &items[0], "renovate/group-4", "open", 1700000400, 0, LABEL);
 	json_array_append_new(pulls, json_pack("{s:s, s:s, s:s, s:s, s:[s]}", "head", "feature/x",
 	                                       "base", "main", "title", "a human's", "body",
 	                                       "no marker here", "labels", LABEL));
 	issues = json_pack("[{s:s, s:s, s:[s]}]", "title", "dockerbump dashboard", "body", "hi",
 	                   "labels", LABEL);
-	seed(pulls, issues);
+	stubsrv_seed(&srv, REPO, pulls, issues);
 	json_decref(pulls);
 	json_decref(issues);
 
 	f = client();
-	prs = list_ok(f);
+	prs = forgetest_list(f, LABEL, PREFIX);
 	assert_int_equal(prs.nr, 3);
 	/* Newest first. */
 	assert_string_equal(prs.v[0].head, "dockerbump/group-2");
@@ -591,8 +448,8 @@ static void test_listing_cost(void **state)
 
 	for (i = 0; i < n; i++) {
 		snprintf(head, sizeof(head), "dockerbump/group-%d", i);
-		seed_pull(pulls, head, i % 3 ? "merged" : "open", 1700000000 + i,
-		          i % 3 ? 1700100000 + i : 0, LABEL);
+		forgetest_seed_entry(pulls, &items[0], head, i % 3 ? "merged" : "open",
+		                     1700000000 + i, i % 3 ? 1700100000 + i : 0, LABEL);
 	}
 	/* Noise the listing skips: unlabelled pull requests are not even sent. */
 	for (i = 0; i < 50; i++) {
@@ -601,13 +458,13 @@ static void test_listing_cost(void **state)
 	}
 	issues = json_pack("[{s:s, s:s, s:[s]}]", "title", "dockerbump dashboard", "body", "quiet",
 	                   "labels", LABEL);
-	seed(pulls, issues);
+	stubsrv_seed(&srv, REPO, pulls, issues);
 	json_decref(pulls);
 	json_decref(issues);
 
 	f = client();
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	prs = list_ok(f);
+	prs = forgetest_list(f, LABEL, PREFIX);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	assert_int_equal(prs.nr, n);
 	assert_int_equal(stubsrv_count(&srv, "GET", "/repos/demisto/content/issues"), 4);
@@ -643,8 +500,8 @@ static void test_refuses_foreign_heads(void **state)
 {
 	struct forge *f;
 	struct forge_prs prs;
-	struct text t = text_for("dockerbump/group-7", "7", "3.11.10.113941");
-	struct forge_pr_spec s = spec_of(&t, "dockerbump/group-7");
+	struct forgetest_text t = text_for("dockerbump/group-7", "7", "3.11.10.113941");
+	struct forge_pr_spec s = forgetest_spec(&t, "dockerbump/group-7", &labels);
 	struct db_err err = DB_ERR_INIT;
 	json_t *pulls = json_array(), *p;
 	int changed = -1;
@@ -660,11 +517,11 @@ static void test_refuses_foreign_heads(void **state)
 	              "main", "title", "fork", "body", t.body.ptr, "fork", "evil/content", "labels",
 	              LABEL);
 	json_array_append_new(pulls, p);
-	seed(pulls, NULL);
+	stubsrv_seed(&srv, REPO, pulls, NULL);
 	json_decref(pulls);
 
 	f = client();
-	prs = list_ok(f);
+	prs = forgetest_list(f, LABEL, PREFIX);
 	assert_int_equal(prs.nr, 2);
 	for (i = 0; i < prs.nr; i++) {
 		/* Newest first: the fork's, then the human's. */
@@ -681,7 +538,7 @@ static void test_refuses_foreign_heads(void **state)
 	}
 	assert_int_equal(stubsrv_writes(&srv), 0);
 	forge_prs_release(&prs);
-	text_release(&t);
+	forgetest_text_release(&t);
 	forge_free(f);
 }
 
@@ -736,8 +593,8 @@ static void test_dashboard(void **state)
 static void test_rate_limits(void **state)
 {
 	struct forge *f;
-	struct text t = text_for("dockerbump/group-1", "1", "3.11.10.113941");
-	struct forge_pr_spec s = spec_of(&t, "dockerbump/group-1");
+	struct forgetest_text t = text_for("dockerbump/group-1", "1", "3.11.10.113941");
+	struct forge_pr_spec s = forgetest_spec(&t, "dockerbump/group-1", &labels);
 	struct forge_pr pr;
 	struct forge_prs prs;
 	struct buf captured = BUF_INIT;
@@ -754,9 +611,9 @@ static void test_rate_limits(void **state)
 	                    "\"/repos/demisto/content/issues/1/labels\", \"kind\": \"403-reset\", "
 	                    "\"reset_in\": 1}");
 	f = client();
-	prs = list_ok(f);
+	prs = forgetest_list(f, LABEL, PREFIX);
 	assert_int_equal(stubsrv_count(&srv, "GET", "/repos/demisto/content/issues"), 3);
-	pr = create_ok(f, &s);
+	pr = forgetest_create(f, &s);
 	assert_int_equal(stubsrv_count(&srv, "POST", "/repos/demisto/content/pulls"), 2);
 	assert_int_equal(stubsrv_count(&srv, "POST", "/repos/demisto/content/issues/1/labels"), 2);
 	assert_int_equal(file_read(&captured, srv.capture, 0, &err), 0);
@@ -764,7 +621,7 @@ static void test_rate_limits(void **state)
 	buf_release(&captured);
 	forge_pr_release(&pr);
 	forge_prs_release(&prs);
-	text_release(&t);
+	forgetest_text_release(&t);
 	forge_free(f);
 }
 
@@ -813,8 +670,8 @@ static void test_faults_become_clear_errors(void **state)
 		json_t *pulls = json_array();
 
 		stubsrv_reset(&srv);
-		seed_pull(pulls, "dockerbump/group-1", "open", 1, 0, LABEL);
-		seed(pulls, NULL);
+		forgetest_seed_entry(pulls, &items[0], "dockerbump/group-1", "open", 1, 0, LABEL);
+		stubsrv_seed(&srv, REPO, pulls, NULL);
 		json_decref(pulls);
 		stubsrv_fault(&srv, fault_cases[i].fault);
 		stubsrv_capture_begin(&srv);
@@ -887,7 +744,7 @@ static void test_writes_never_overlap(void **state)
 {
 	struct forge *f;
 	struct job jobs[3];
-	struct text t = text_for("dockerbump/group-1", "1", "3.11.10.113941");
+	struct forgetest_text t = text_for("dockerbump/group-1", "1", "3.11.10.113941");
 	pthread_t th[3];
 	char heads[3][64];
 	json_t *st;
@@ -901,7 +758,7 @@ static void test_writes_never_overlap(void **state)
 		stubsrv_branch(&srv, heads[i]);
 		memset(&jobs[i], 0, sizeof(jobs[i]));
 		jobs[i].f = f;
-		jobs[i].s = spec_of(&t, heads[i]);
+		jobs[i].s = forgetest_spec(&t, heads[i], &labels);
 	}
 	stubsrv_capture_begin(&srv);
 	for (i = 0; i < 3; i++)
@@ -917,7 +774,7 @@ static void test_writes_never_overlap(void **state)
 	st = stubsrv_control(&srv, "GET", "/_stub/state", NULL);
 	assert_int_equal(json_integer_value(json_object_get(st, "max_concurrent_writes")), 1);
 	json_decref(st);
-	text_release(&t);
+	forgetest_text_release(&t);
 	forge_free(f);
 }
 
@@ -1038,20 +895,19 @@ static void test_missing_token(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test_setup_teardown(test_check, before, after),
-	    cmocka_unit_test_setup_teardown(test_create_list_update_close, before, after),
-	    cmocka_unit_test_setup_teardown(test_draft, before, after),
-	    cmocka_unit_test_setup_teardown(test_refusals, before, after),
-	    cmocka_unit_test_setup_teardown(test_list_states, before, after),
-	    cmocka_unit_test_setup_teardown(test_listing_cost, before, after),
-	    cmocka_unit_test_setup_teardown(test_refuses_foreign_heads, before, after),
-	    cmocka_unit_test_setup_teardown(test_dashboard, before, after),
-	    cmocka_unit_test_setup_teardown(test_rate_limits, before, after),
-	    cmocka_unit_test_setup_teardown(test_faults_become_clear_errors, before, after),
-	    cmocka_unit_test_setup_teardown(test_redirect_to_another_host_is_refused, before,
-	                                    after),
-	    cmocka_unit_test_setup_teardown(test_writes_never_overlap, before, after),
-	    cmocka_unit_test_setup_teardown(test_legacy_submit, before, after),
+	    FORGETEST(test_check),
+	    FORGETEST(test_create_list_update_close),
+	    FORGETEST(test_draft),
+	    FORGETEST(test_refusals),
+	    FORGETEST(test_list_states),
+	    FORGETEST(test_listing_cost),
+	    FORGETEST(test_refuses_foreign_heads),
+	    FORGETEST(test_dashboard),
+	    FORGETEST(test_rate_limits),
+	    FORGETEST(test_faults_become_clear_errors),
+	    FORGETEST(test_redirect_to_another_host_is_refused),
+	    FORGETEST(test_writes_never_overlap),
+	    FORGETEST(test_legacy_submit),
 	    cmocka_unit_test(test_missing_token),
 	};
 

@@ -30,7 +30,6 @@
 #define LABEL      "docker-image-auto-update"
 #define PREFIX     "dockerbump/"
 
-static struct stubsrv srv;
 static struct strlist labels;
 
 static int start(void **state)
@@ -55,59 +54,9 @@ static int stop(void **state)
 	return 0;
 }
 
-static int before(void **state)
-{
-	(void)state;
-	if (!srv.no_stub)
-		stubsrv_reset(&srv);
-	return 0;
-}
-
-static int after(void **state)
-{
-	(void)state;
-	if (!srv.no_stub)
-		stubsrv_assert_no_token(&srv);
-	return 0;
-}
-
-#define NEED_STUB()                                                                                \
-	do {                                                                                       \
-		if (srv.no_stub)                                                                   \
-			skip();                                                                    \
-	} while (0)
-
-#define EXPECT_CODE(code, err, call)                                                               \
-	do {                                                                                       \
-		int ret_;                                                                          \
-		stubsrv_capture_begin(&srv);                                                       \
-		ret_ = (call);                                                                     \
-		stubsrv_capture_end(&srv);                                                         \
-		if (ret_ != (code))                                                                \
-			fail_msg("%s: expected %d, got %d (%s)", #call, (code), ret_, (err)->msg); \
-		assert_null(strstr((err)->msg, TOKEN));                                            \
-	} while (0)
-
 static struct forge *forge_with(const char *token_env, const char *project)
 {
-	struct forge_opts opts = {0};
-	struct forge *f = NULL;
-	struct db_err err = DB_ERR_INIT;
-
-	opts.provider = FORGE_GITLAB;
-	opts.api_url = srv.api_url;
-	opts.token_env = token_env;
-	opts.repo = project;
-	opts.http.retries = 3;
-	opts.http.retry_base_ms = 5;
-	opts.http.retry_cap_ms = 20;
-	opts.http.timeout_ms = 20000;
-	opts.rate_retries = 3;
-	opts.rate_wait_cap_ms = 20;
-	opts.write_gap_ms = -1;
-	if (forge_new(&f, &opts, &err) < 0)
-		fail_msg("forge_new: %s", err.msg);
-	return f;
+	return forgetest_forge(FORGE_GITLAB, token_env, project);
 }
 
 static struct forge *client(void)
@@ -120,14 +69,9 @@ static const struct pr_item items[] = {
      "3.10.13.83255", NULL, "ok", "ok", 0, NULL},
 };
 
-struct text {
-	struct buf title, body;
-};
-
-static struct text text_for(const char *head, const char *group, const char *tag)
+static struct forgetest_text text_for(const char *head, const char *group, const char *tag)
 {
 	struct pr_request req = {0};
-	struct text t = {BUF_INIT, BUF_INIT};
 
 	req.repo = PROJECT;
 	req.head = head;
@@ -138,90 +82,12 @@ static struct text text_for(const char *head, const char *group, const char *tag
 	req.image = "demisto/python3";
 	req.tag = tag;
 	req.body_max = forge_body_max(FORGE_GITLAB);
-	pr_format_title(&t.title, &req);
-	pr_format_body(&t.body, &req);
-	return t;
-}
-
-static void text_release(struct text *t)
-{
-	buf_release(&t->title);
-	buf_release(&t->body);
-}
-
-static struct forge_pr_spec spec_of(const struct text *t, const char *head)
-{
-	struct forge_pr_spec s = {head, "main", t->title.ptr, t->body.ptr, &labels, 0};
-	return s;
-}
-
-static struct forge_pr create_ok(struct forge *f, const struct forge_pr_spec *s)
-{
-	struct forge_pr pr;
-	struct db_err err = DB_ERR_INIT;
-
-	EXPECT_CODE(0, &err, forge_pr_create(f, &pr, s, &err));
-	return pr;
-}
-
-static struct forge_prs list_ok(struct forge *f)
-{
-	struct forge_prs prs = {0};
-	struct db_err err = DB_ERR_INIT;
-
-	EXPECT_CODE(0, &err, forge_list_prs(f, &prs, LABEL, PREFIX, &err));
-	return prs;
-}
-
-static int has_label(const struct strlist *l, const char *name)
-{
-	size_t i;
-
-	for (i = 0; i < l->nr; i++)
-		if (!strcmp(l->v[i], name))
-			return 1;
-	return 0;
+	return forgetest_text(&req);
 }
 
 static const json_t *project_state(json_t *st)
 {
 	return json_object_get(json_object_get(st, "projects"), PROJECT);
-}
-
-/* A seed entry: a merge request with a real marker for `head`. */
-static void seed_mr(json_t *list, const char *head, const char *state, long long created,
-                    long long merged, const char *label)
-{
-	struct pr_request req = {0};
-	struct buf body = BUF_INIT;
-	json_t *p;
-
-	req.head = head;
-	req.base = "main";
-	req.group = strrchr(head, '-') ? strrchr(head, '-') + 1 : strrchr(head, '/') + 1;
-	req.items = items;
-	req.nr_items = 1;
-	req.image = "demisto/python3";
-	req.tag = "3.11.10.113941";
-	pr_format_marker(&body, &req);
-	p = json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:I}", "head", head, "base", "main", "title",
-	              head, "body", body.ptr, "state", state, "created_at", (json_int_t)created,
-	              "merged_at", (json_int_t)merged);
-	if (label)
-		json_object_set_new(p, "labels", json_pack("[s]", label));
-	json_array_append_new(list, p);
-	buf_release(&body);
-}
-
-static void seed(json_t *mrs, json_t *issues)
-{
-	json_t *req = json_pack("{s:s, s:O, s:o}", "repo", PROJECT, "pulls", mrs, "issues",
-	                        issues ? json_incref(issues) : json_array());
-	char *s = json_dumps(req, JSON_COMPACT);
-
-	stubsrv_post(&srv, "/_stub/seed", s);
-	free(s);
-	json_decref(req);
 }
 
 /* --- the tests ------------------------------------------------------------------------ */
@@ -276,9 +142,9 @@ static void test_check(void **state)
 static void test_create_list_update_close(void **state)
 {
 	struct forge *f;
-	struct text t = text_for("dockerbump/group-1", "1", "3.11.10.113941");
-	struct text t2 = text_for("dockerbump/group-1", "1", "3.11.10.116949");
-	struct forge_pr_spec s = spec_of(&t, "dockerbump/group-1");
+	struct forgetest_text t = text_for("dockerbump/group-1", "1", "3.11.10.113941");
+	struct forgetest_text t2 = text_for("dockerbump/group-1", "1", "3.11.10.116949");
+	struct forge_pr_spec s = forgetest_spec(&t, "dockerbump/group-1", &labels);
 	struct forge_pr pr;
 	struct forge_prs prs;
 	struct db_err err = DB_ERR_INIT;
@@ -291,13 +157,14 @@ static void test_create_list_update_close(void **state)
 
 	stubsrv_branch(&srv, "dockerbump/group-1");
 	f = client();
-	pr = create_ok(f, &s);
+	pr = forgetest_create(f, &s);
 	assert_int_equal(pr.number, 1);
 	assert_string_equal(pr.head, "dockerbump/group-1");
 	assert_string_equal(pr.base, "main");
 	assert_string_equal(pr.title, "Update demisto/python3 to 3.11.10.113941 (group 1)");
 	assert_string_equal(pr.body, t.body.ptr);
-	assert_true(has_label(&pr.labels, LABEL) && has_label(&pr.labels, "ready-for-review"));
+	assert_true(forgetest_has_label(&pr.labels, LABEL) &&
+	            forgetest_has_label(&pr.labels, "ready-for-review"));
 	assert_false(pr.draft);
 	assert_string_equal(pr.marker.group, "1");
 	assert_non_null(strstr(pr.url, "/xsoar/bots/content/-/merge_requests/1"));
@@ -307,7 +174,7 @@ static void test_create_list_update_close(void **state)
 	                    LABEL ",ready-for-review");
 	json_decref(post);
 
-	prs = list_ok(f);
+	prs = forgetest_list(f, LABEL, PREFIX);
 	assert_int_equal(prs.nr, 1);
 	assert_string_equal(prs.v[0].head, "dockerbump/group-1");
 	assert_int_equal(prs.v[0].state, FORGE_PR_OPEN);
@@ -317,7 +184,7 @@ static void test_create_list_update_close(void **state)
 	assert_int_equal(changed, 0);
 	assert_int_equal(stubsrv_writes(&srv), writes);
 
-	s = spec_of(&t2, "dockerbump/group-1");
+	s = forgetest_spec(&t2, "dockerbump/group-1", &labels);
 	EXPECT_CODE(0, &err, forge_pr_update(f, &prs.v[0], &s, &changed, &err));
 	assert_int_equal(changed, 1);
 	assert_int_equal(stubsrv_count(&srv, "PUT", PROJ "/merge_requests/1"), 1);
@@ -339,8 +206,8 @@ static void test_create_list_update_close(void **state)
 
 	forge_prs_release(&prs);
 	forge_pr_release(&pr);
-	text_release(&t);
-	text_release(&t2);
+	forgetest_text_release(&t);
+	forgetest_text_release(&t2);
 	forge_free(f);
 }
 
@@ -349,9 +216,9 @@ static void test_create_list_update_close(void **state)
 static void test_draft(void **state)
 {
 	struct forge *f;
-	struct text t = text_for("dockerbump/canary", "canary", "3.11.10.113941");
-	struct text t2 = text_for("dockerbump/canary", "canary", "3.11.10.116949");
-	struct forge_pr_spec s = spec_of(&t, "dockerbump/canary");
+	struct forgetest_text t = text_for("dockerbump/canary", "canary", "3.11.10.113941");
+	struct forgetest_text t2 = text_for("dockerbump/canary", "canary", "3.11.10.116949");
+	struct forge_pr_spec s = forgetest_spec(&t, "dockerbump/canary", &labels);
 	struct forge_pr pr;
 	struct db_err err = DB_ERR_INIT;
 	int changed = -1;
@@ -362,29 +229,29 @@ static void test_draft(void **state)
 	stubsrv_branch(&srv, "dockerbump/canary");
 	s.draft = 1;
 	f = client();
-	pr = create_ok(f, &s);
+	pr = forgetest_create(f, &s);
 	assert_true(pr.draft);
 	assert_string_equal(pr.title, "Draft: Update demisto/python3 to 3.11.10.113941 (canary)");
 	writes = stubsrv_writes(&srv);
 	EXPECT_CODE(0, &err, forge_pr_update(f, &pr, &s, &changed, &err));
 	assert_int_equal(changed, 0);
 	assert_int_equal(stubsrv_writes(&srv), writes);
-	s = spec_of(&t2, "dockerbump/canary");
+	s = forgetest_spec(&t2, "dockerbump/canary", &labels);
 	EXPECT_CODE(0, &err, forge_pr_update(f, &pr, &s, &changed, &err));
 	assert_int_equal(changed, 1);
 	assert_true(pr.draft);
 	assert_string_equal(pr.title, "Draft: Update demisto/python3 to 3.11.10.116949 (canary)");
 	forge_pr_release(&pr);
-	text_release(&t);
-	text_release(&t2);
+	forgetest_text_release(&t);
+	forgetest_text_release(&t2);
 	forge_free(f);
 }
 
 static void test_refusals(void **state)
 {
 	struct forge *f;
-	struct text t = text_for("dockerbump/group-2", "2", "3.11.10.113941");
-	struct forge_pr_spec s = spec_of(&t, "dockerbump/group-2");
+	struct forgetest_text t = text_for("dockerbump/group-2", "2", "3.11.10.113941");
+	struct forge_pr_spec s = forgetest_spec(&t, "dockerbump/group-2", &labels);
 	struct forge_pr pr, again;
 	struct db_err err = DB_ERR_INIT;
 	json_t *post, *st;
@@ -403,8 +270,8 @@ static void test_refusals(void **state)
 
 	/* A second one for the same branches: GitLab's 409, and the open one is taken. */
 	s.base = "main";
-	pr = create_ok(f, &s);
-	again = create_ok(f, &s);
+	pr = forgetest_create(f, &s);
+	again = forgetest_create(f, &s);
 	assert_int_equal(again.number, pr.number);
 	post = stubsrv_requests(&srv, "POST", PROJ "/merge_requests");
 	assert_int_equal(json_integer_value(json_object_get(
@@ -444,7 +311,7 @@ static void test_refusals(void **state)
 	}
 	forge_pr_release(&pr);
 	forge_pr_release(&again);
-	text_release(&t);
+	forgetest_text_release(&t);
 	forge_free(f);
 }
 
@@ -456,20 +323,21 @@ static void test_list_states(void **state)
 	(void)state;
 	NEED_STUB();
 
-	seed_mr(mrs, "dockerbump/group-1", "open", 1700000000, 0, LABEL);
-	seed_mr(mrs, "dockerbump/canary", "merged", 1700000100, 1700050000, LABEL);
-	seed_mr(mrs, "dockerbump/group-2", "closed", 1700000200, 0, LABEL);
-	seed_mr(mrs, "dockerbump/group-3", "open", 1700000300, 0, NULL);
-	seed_mr(mrs, "renovate/group-4", "open", 1700000400, 0, LABEL);
+	forgetest_seed_entry(mrs, &items[0], "dockerbump/group-1", "open", 1700000000, 0, LABEL);
+	forgetest_seed_entry(mrs, &items[0], "dockerbump/canary", "merged", 1700000100, 1700050000,
+	                     LABEL);
+	forgetest_seed_entry(mrs, &items[0], "dockerbump/group-2", "closed", 1700000200, 0, LABEL);
+	forgetest_seed_entry(mrs, &items[0], "dockerbump/group-3", "open", 1700000300, 0, NULL);
+	forgetest_seed_entry(mrs, &items[0], "renovate/group-4", "open", 1700000400, 0, LABEL);
 	/* A fork's merge request from a branch of the bot's name: never the bot's. */
-	seed_mr(mrs, "dockerbump/group-5", "open", 1700000500, 0, LABEL);
+	forgetest_seed_entry(mrs, &items[0], "dockerbump/group-5", "open", 1700000500, 0, LABEL);
 	p = json_array_get(mrs, json_array_size(mrs) - 1);
 	json_object_set_new(p, "fork", json_true());
-	seed(mrs, NULL);
+	stubsrv_seed(&srv, PROJECT, mrs, NULL);
 	json_decref(mrs);
 
 	f = client();
-	prs = list_ok(f);
+	prs = forgetest_list(f, LABEL, PREFIX);
 	assert_int_equal(prs.nr, 3);
 	assert_string_equal(prs.v[0].head, "dockerbump/group-2");
 	assert_int_equal(prs.v[0].state, FORGE_PR_CLOSED);
@@ -505,18 +373,18 @@ static void test_listing_cost(void **state)
 
 	for (i = 0; i < n; i++) {
 		snprintf(head, sizeof(head), "dockerbump/group-%d", i);
-		seed_mr(mrs, head, i % 3 ? "merged" : "open", 1700000000 + i,
-		        i % 3 ? 1700100000 + i : 0, LABEL);
+		forgetest_seed_entry(mrs, &items[0], head, i % 3 ? "merged" : "open",
+		                     1700000000 + i, i % 3 ? 1700100000 + i : 0, LABEL);
 	}
 	issues = json_pack("[{s:s, s:s, s:[s, s]}]", "title", "dockerbump dashboard", "body",
 	                   "quiet", "labels", LABEL, "ready-for-review");
-	seed(mrs, issues);
+	stubsrv_seed(&srv, PROJECT, mrs, issues);
 	json_decref(mrs);
 	json_decref(issues);
 
 	f = client();
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	prs = list_ok(f);
+	prs = forgetest_list(f, LABEL, PREFIX);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	assert_int_equal(prs.nr, n);
 	assert_int_equal(stubsrv_count(&srv, "GET", PROJ "/merge_requests"), 4);
@@ -541,7 +409,7 @@ static void test_listing_cost(void **state)
 	stubsrv_fault(&srv, "{\"method\": \"GET\", \"path\": \"" PROJ "/merge_requests\", "
 	                    "\"kind\": \"no-link\", \"times\": -1}");
 	memset(&prs, 0, sizeof(prs));
-	prs = list_ok(f);
+	prs = forgetest_list(f, LABEL, PREFIX);
 	assert_int_equal(prs.nr, n);
 	assert_int_equal(stubsrv_count(&srv, "GET", PROJ "/merge_requests"), 8);
 	forge_prs_release(&prs);
@@ -553,8 +421,8 @@ static void test_listing_cost(void **state)
 static void test_refuses_foreign_heads(void **state)
 {
 	struct forge *f;
-	struct text t = text_for("dockerbump/group-7", "7", "3.11.10.113941");
-	struct forge_pr_spec s = spec_of(&t, "dockerbump/group-7");
+	struct forgetest_text t = text_for("dockerbump/group-7", "7", "3.11.10.113941");
+	struct forge_pr_spec s = forgetest_spec(&t, "dockerbump/group-7", &labels);
 	struct forge_pr pr = {0};
 	struct db_err err = DB_ERR_INIT;
 	json_t *mrs = json_array(), *p;
@@ -562,11 +430,11 @@ static void test_refuses_foreign_heads(void **state)
 	(void)state;
 	NEED_STUB();
 
-	seed_mr(mrs, "dockerbump/group-7", "open", 1700000000, 0, LABEL);
+	forgetest_seed_entry(mrs, &items[0], "dockerbump/group-7", "open", 1700000000, 0, LABEL);
 	p = json_array_get(mrs, 0);
 	json_object_set_new(p, "fork", json_true());
-	seed_mr(mrs, "feature/mine", "open", 1700000001, 0, LABEL);
-	seed(mrs, NULL);
+	forgetest_seed_entry(mrs, &items[0], "feature/mine", "open", 1700000001, 0, LABEL);
+	stubsrv_seed(&srv, PROJECT, mrs, NULL);
 	json_decref(mrs);
 
 	f = client();
@@ -581,7 +449,7 @@ static void test_refuses_foreign_heads(void **state)
 	assert_non_null(strstr(err.msg, "its head is 'feature/mine'"));
 	assert_int_equal(stubsrv_writes(&srv), 0);
 	forge_pr_release(&pr);
-	text_release(&t);
+	forgetest_text_release(&t);
 	forge_free(f);
 }
 
@@ -638,7 +506,7 @@ static void test_faults(void **state)
 	/* GitLab's 429 with Retry-After and RateLimit-* headers is waited out. */
 	stubsrv_fault(&srv, "{\"method\": \"GET\", \"path\": \"" PROJ "/merge_requests\", "
 	                    "\"kind\": \"429\", \"times\": 2}");
-	prs = list_ok(f);
+	prs = forgetest_list(f, LABEL, PREFIX);
 	assert_int_equal(stubsrv_count(&srv, "GET", PROJ "/merge_requests"), 3);
 	forge_prs_release(&prs);
 
@@ -662,15 +530,15 @@ static void test_faults(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test_setup_teardown(test_check, before, after),
-	    cmocka_unit_test_setup_teardown(test_create_list_update_close, before, after),
-	    cmocka_unit_test_setup_teardown(test_draft, before, after),
-	    cmocka_unit_test_setup_teardown(test_refusals, before, after),
-	    cmocka_unit_test_setup_teardown(test_list_states, before, after),
-	    cmocka_unit_test_setup_teardown(test_listing_cost, before, after),
-	    cmocka_unit_test_setup_teardown(test_refuses_foreign_heads, before, after),
-	    cmocka_unit_test_setup_teardown(test_dashboard, before, after),
-	    cmocka_unit_test_setup_teardown(test_faults, before, after),
+	    FORGETEST(test_check),
+	    FORGETEST(test_create_list_update_close),
+	    FORGETEST(test_draft),
+	    FORGETEST(test_refusals),
+	    FORGETEST(test_list_states),
+	    FORGETEST(test_listing_cost),
+	    FORGETEST(test_refuses_foreign_heads),
+	    FORGETEST(test_dashboard),
+	    FORGETEST(test_faults),
 	};
 
 	return cmocka_run_group_tests(tests, start, stop);
