@@ -423,6 +423,84 @@ static inline void forgetest_seed_entry(json_t *list, const struct pr_item *item
 	buf_release(&body);
 }
 
+/* The state of `pr` in a fresh listing; -1 when it is not listed. */
+static inline int forgetest_listed_state(struct forge *f, const char *label, long number,
+                                         long long *when)
+{
+	struct forge_prs prs = forgetest_list(f, label, "dockerbump/");
+	size_t i;
+	int state = -1;
+
+	for (i = 0; i < prs.nr; i++)
+		if (prs.v[i].number == number) {
+			state = (int)prs.v[i].state;
+			*when = state == FORGE_PR_MERGED   ? prs.v[i].merged_at
+			        : state == FORGE_PR_CLOSED ? prs.v[i].closed_at
+			                                   : prs.v[i].created_at;
+		}
+	forge_prs_release(&prs);
+	return state;
+}
+
+/*
+ * What a harness does as a human, through the stand-in's control endpoints, seen by the
+ * client: the clock dates new pull requests; a merge at a given time, a close, and a label
+ * taken off and put back show in the next listing; the log reads from an offset.
+ */
+static inline void forgetest_harness(struct forge *f, const char *repo,
+                                     const struct forgetest_text *t, const struct strlist *labels)
+{
+	const char *label = labels->v[0];
+	struct forge_pr_spec s;
+	struct forge_pr a, b;
+	long long when = 0;
+	json_t *log;
+	char body[256];
+	size_t before;
+
+	stubsrv_branch(&srv, "dockerbump/group-1");
+	stubsrv_branch(&srv, "dockerbump/group-2");
+	stubsrv_post(&srv, "/_stub/clock", "{\"now\": 1800000000}");
+	s = forgetest_spec(t, "dockerbump/group-1", labels);
+	a = forgetest_create(f, &s);
+	s = forgetest_spec(t, "dockerbump/group-2", labels);
+	b = forgetest_create(f, &s);
+	assert_int_equal(forgetest_listed_state(f, label, a.number, &when), FORGE_PR_OPEN);
+	assert_int_equal(when, 1800000000);
+
+	snprintf(body, sizeof(body), "{\"repo\": \"%s\", \"number\": %ld, \"merged_at\": %d}", repo,
+	         a.number, 1800000000 + 86400 * 3);
+	stubsrv_post(&srv, "/_stub/merge", body);
+	assert_int_equal(forgetest_listed_state(f, label, a.number, &when), FORGE_PR_MERGED);
+	assert_int_equal(when, 1800000000 + 86400 * 3);
+
+	snprintf(body, sizeof(body), "{\"repo\": \"%s\", \"number\": %ld, \"closed_at\": %d}", repo,
+	         b.number, 1800000000 + 86400);
+	stubsrv_post(&srv, "/_stub/close", body);
+	assert_int_equal(forgetest_listed_state(f, label, b.number, &when), FORGE_PR_CLOSED);
+	assert_int_equal(when, 1800000000 + 86400);
+
+	snprintf(body, sizeof(body), "{\"repo\": \"%s\", \"number\": %ld, \"remove\": [\"%s\"]}",
+	         repo, b.number, label);
+	stubsrv_post(&srv, "/_stub/labels", body);
+	assert_int_equal(forgetest_listed_state(f, label, b.number, &when), -1);
+	snprintf(body, sizeof(body), "{\"repo\": \"%s\", \"number\": %ld, \"add\": [\"%s\"]}", repo,
+	         b.number, label);
+	stubsrv_post(&srv, "/_stub/labels", body);
+	assert_int_equal(forgetest_listed_state(f, label, b.number, &when), FORGE_PR_CLOSED);
+
+	/* The log from an offset: only what came after. */
+	before = stubsrv_count(&srv, NULL, NULL);
+	assert_int_equal(forgetest_listed_state(f, label, a.number, &when), FORGE_PR_MERGED);
+	snprintf(body, sizeof(body), "/_stub/log?since=%zu", before);
+	log = stubsrv_control(&srv, "GET", body, NULL);
+	assert_int_equal(json_array_size(log), 1);
+	json_decref(log);
+	stubsrv_post(&srv, "/_stub/clock", "{\"now\": null}");
+	forge_pr_release(&a);
+	forge_pr_release(&b);
+}
+
 /* Seeds `pulls` and `issues` (may be NULL) into `repo` at once. */
 static inline void stubsrv_seed(struct stubsrv *s, const char *repo, json_t *pulls, json_t *issues)
 {

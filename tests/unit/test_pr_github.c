@@ -892,6 +892,19 @@ static void test_missing_token(void **state)
 	unsetenv("DOCKERBUMP_TEST_NO_TOKEN");
 }
 
+static void test_harness(void **state)
+{
+	struct forge *f;
+	struct forgetest_text t = text_for("dockerbump/group-1", "1", "3.11.10.113941");
+	(void)state;
+	NEED_STUB();
+
+	f = client();
+	forgetest_harness(f, REPO, &t, &labels);
+	forgetest_text_release(&t);
+	forge_free(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -903,6 +916,7 @@ int main(void)
 	    FORGETEST(test_listing_cost),
 	    FORGETEST(test_refuses_foreign_heads),
 	    FORGETEST(test_dashboard),
+	    FORGETEST(test_harness),
 	    FORGETEST(test_rate_limits),
 	    FORGETEST(test_faults_become_clear_errors),
 	    FORGETEST(test_redirect_to_another_host_is_refused),

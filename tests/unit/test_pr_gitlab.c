@@ -527,6 +527,19 @@ static void test_faults(void **state)
 	forge_free(f);
 }
 
+static void test_harness(void **state)
+{
+	struct forge *f;
+	struct forgetest_text t = text_for("dockerbump/group-1", "1", "3.11.10.113941");
+	(void)state;
+	NEED_STUB();
+
+	f = client();
+	forgetest_harness(f, PROJECT, &t, &labels);
+	forgetest_text_release(&t);
+	forge_free(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -538,6 +551,7 @@ int main(void)
 	    FORGETEST(test_listing_cost),
 	    FORGETEST(test_refuses_foreign_heads),
 	    FORGETEST(test_dashboard),
+	    FORGETEST(test_harness),
 	    FORGETEST(test_faults),
 	};
 
