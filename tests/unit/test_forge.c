@@ -195,7 +195,7 @@ static void test_arguments_refused_before_any_request(void **state)
 {
 	struct forge *f = forge_ok(FORGE_GITLAB, "g/sub/r");
 	struct forge_prs prs = {0};
-	struct forge_pr pr = {0};
+	struct forge_pr pr = {0}, created_pr;
 	struct forge_issue issue;
 	struct forge_stats stats;
 	struct forge_pr_spec spec = {"dockerbump/group-1", "main", "t", "b", NULL, 0};
@@ -232,7 +232,7 @@ static void test_arguments_refused_before_any_request(void **state)
 	/* A label with GitLab's separator in it cannot be sent. */
 	spec.labels = &one;
 	db_err_clear(&err);
-	assert_int_equal(forge_pr_create(f, &pr, &spec, &err), DB_EUSAGE);
+	assert_int_equal(forge_pr_create(f, &created_pr, &spec, &err), DB_EUSAGE);
 	assert_non_null(strstr(err.msg, "label 'a,b' has a comma"));
 	forge_get_stats(f, &stats);
 	assert_int_equal(stats.reads + stats.writes, 0);

@@ -305,6 +305,7 @@ static void test_refusals(void **state)
 			buf_adds(&big, "0123456789");
 		s.body = big.ptr;
 		db_err_clear(&err);
+		forge_pr_release(&again);
 		EXPECT_CODE(DB_ETOOBIG, &err, forge_pr_create(f, &again, &s, &err));
 		assert_int_equal(stubsrv_count(&srv, NULL, NULL), n);
 		buf_release(&big);
