@@ -188,16 +188,17 @@ struct pair {
 	const char *image, *tag;
 };
 
-/* Versions newest first, then anything else by name: a stable order for any input. */
+/* Versions first, newest first; then anything else by name. A total order, so sorting gives
+ * the same result from any input order. */
 static int tag_order(const char *a, const char *b)
 {
 	struct tagver va, vb;
+	int a_ok = !tagver_parse(&va, a), b_ok = !tagver_parse(&vb, b), c;
 
-	if (!tagver_parse(&va, a) && !tagver_parse(&vb, b)) {
-		int c = tagver_cmp(&vb, &va);
-		if (c)
-			return c;
-	}
+	if (a_ok != b_ok)
+		return a_ok ? -1 : 1;
+	if (a_ok && (c = tagver_cmp(&vb, &va)))
+		return c;
 	return strcmp(a, b);
 }
 
@@ -760,7 +761,7 @@ int pr_marker_parse(struct pr_marker *out, const char *body, size_t len, struct 
 	const char *branch, *group, *base, *image;
 	json_t *root = NULL, *images, *value, *tag;
 	json_error_t jerr;
-	size_t alloc = 0, i;
+	size_t alloc = 0, kept, i;
 	int ret = 0;
 
 	memset(out, 0, sizeof(*out));
@@ -817,6 +818,17 @@ int pr_marker_parse(struct pr_marker *out, const char *body, size_t len, struct 
 	}
 	if (out->nr > 1)
 		qsort(out->v, out->nr, sizeof(*out->v), target_cmp);
+	/* A target named twice counts once. */
+	for (i = 1, kept = 1; i < out->nr; i++) {
+		if (!target_cmp(&out->v[i], &out->v[kept - 1])) {
+			free(out->v[i].image);
+			free(out->v[i].tag);
+			continue;
+		}
+		out->v[kept++] = out->v[i];
+	}
+	if (out->nr)
+		out->nr = kept;
 	out->branch = xstrdup(branch);
 	out->group = strdup_or_null(group);
 	out->base = strdup_or_null(base);

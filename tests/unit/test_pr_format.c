@@ -492,7 +492,20 @@ static void test_marker_parser_limits(void **state)
 	assert_int_equal(m.nr, 1);
 	pr_marker_release(&m);
 
-	/* Escapes decode: a branch with '>' in it is valid git, and comes back whole. */
+	/* Targets come back in one order whatever the body's (versions newest first, then
+	 * names), and once each: the fuzzer found both. */
+	buf_reset(&b);
+	buf_adds(&b, "<!-- dockerbump:v1 {\"branch\":\"b\",\"images\":{\"demisto/x\":"
+	             "[\"b\",\"2.0\",\"a\",\"10.0\",\"2.0\"]}} -->");
+	assert_int_equal(pr_marker_parse(&m, b.ptr, b.len, &err), 0);
+	assert_int_equal(m.nr, 4);
+	assert_string_equal(m.v[0].tag, "10.0");
+	assert_string_equal(m.v[1].tag, "2.0");
+	assert_string_equal(m.v[2].tag, "a");
+	assert_string_equal(m.v[3].tag, "b");
+	pr_marker_release(&m);
+
+	/* JSON escapes decode before the value is checked. */
 	buf_reset(&b);
 	buf_adds(&b, "<!-- dockerbump:v1 {\"branch\":\"dockerbump/a=b\\u002bc\"} -->");
 	assert_int_equal(pr_marker_parse(&m, b.ptr, b.len, &err), 0);
