@@ -323,7 +323,7 @@ class Handler(fs.BaseHandler):
             it["updated_at"] = fs.STATE.now()
             return self.send(201, c)
         if sub == "/labels" and self.command == "GET":
-            return self.send(200, self.labels_json(repo, it["labels"]))
+            return self.listing(path, query, self.labels_json(repo, it["labels"]))
         if sub == "/labels" and self.command == "POST":
             names = body.get("labels") if isinstance(body, dict) else body
             if not isinstance(names, list) or not all(isinstance(x, str) for x in names):

@@ -132,6 +132,20 @@ static void test_check(void **state)
 	assert_null(branch);
 	assert_non_null(strstr(err.msg, "may not push to 'demisto/content'"));
 	assert_non_null(strstr(err.msg, READ_ENV));
+	/* Had it gone on, GitHub would have refused the write itself (403). */
+	{
+		struct forge_issue issue;
+		int changed;
+		struct strlist one = {0};
+		strlist_push(&one, LABEL);
+		db_err_clear(&err);
+		EXPECT_CODE(
+		    DB_EAUTH, &err,
+		    forge_dashboard(f, &issue, "dockerbump dashboard", "x", &one, &changed, &err));
+		assert_non_null(strstr(err.msg, "(403: Resource not accessible by personal access "
+		                                "token)"));
+		strlist_clear(&one);
+	}
 	forge_free(f);
 
 	db_err_clear(&err);
@@ -148,7 +162,8 @@ static void test_check(void **state)
 	assert_non_null(strstr(err.msg, "refused the token (401)"));
 	assert_null(strstr(err.msg, "ghp_not_the_right_one"));
 	forge_free(f);
-	assert_int_equal(stubsrv_writes(&srv), 0);
+	/* Only the refused write reached the stand-in. */
+	assert_int_equal(stubsrv_writes(&srv), 1);
 }
 
 /* --- the life of one pull request ----------------------------------------------------- */

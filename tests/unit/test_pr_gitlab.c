@@ -121,6 +121,16 @@ static void test_check(void **state)
 	EXPECT_CODE(DB_EAUTH, &err, forge_check(f, &branch, &err));
 	assert_non_null(strstr(err.msg, "access level 20 in 'xsoar/bots/content'"));
 	assert_non_null(strstr(err.msg, "Developer (30)"));
+	/* Had it gone on, GitLab would have refused the write itself (403). */
+	{
+		struct forge_issue issue;
+		int changed;
+		db_err_clear(&err);
+		EXPECT_CODE(DB_EAUTH, &err,
+		            forge_dashboard(f, &issue, "dockerbump dashboard", "x", &labels,
+		                            &changed, &err));
+		assert_non_null(strstr(err.msg, "(403: 403 Forbidden)"));
+	}
 	forge_free(f);
 
 	db_err_clear(&err);
@@ -136,7 +146,8 @@ static void test_check(void **state)
 	assert_non_null(strstr(err.msg, "gitlab at '"));
 	assert_non_null(strstr(err.msg, "refused the token (401)"));
 	forge_free(f);
-	assert_int_equal(stubsrv_writes(&srv), 0);
+	/* Only the refused write reached the stand-in. */
+	assert_int_equal(stubsrv_writes(&srv), 1);
 }
 
 static void test_create_list_update_close(void **state)
