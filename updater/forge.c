@@ -628,7 +628,7 @@ fail:
 	return err->code;
 }
 
-/* --- helpers ---------------------------------------------------------------------------- */
+/* --- small pieces the backends share ------------------------------------------------------ */
 
 const char *forge_json_str(const json_t *obj, const char *key)
 {

@@ -140,7 +140,7 @@ int forge_mentions(const json_t *json, const char *what);
 int forge_next_page(struct forge *f, const struct forge_reply *r, const char *url,
                     struct strlist *seen, char **next, struct db_err *err);
 
-/* --- helpers for the backends ---------------------------------------------------------- */
+/* --- small pieces the backends share ------------------------------------------------------ */
 
 const char *forge_json_str(const json_t *obj, const char *key);
 /* An ISO 8601 time at `key` in unix seconds; 0 when absent or not one. */

@@ -1,5 +1,5 @@
 /*
- * Helpers for the forge tests (test_pr_github.c, test_pr_gitlab.c): a stand-in
+ * What the forge tests share (test_pr_github.c, test_pr_gitlab.c): a stand-in
  * (tests/stubs/ghstub.py or glstub.py) started on loopback with its own bare repository and
  * stopped by its PID, its control endpoints, its request log, the search for the token in
  * everything the client logged and the stand-in recorded, and the client under test.
