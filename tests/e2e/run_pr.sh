@@ -11,11 +11,15 @@ add_bare_remote "$tmp/repo" remote
 
 gh_port_file=$tmp/gh.port
 python3 "$stubs/ghstub.py" --port-file "$gh_port_file" --log "$tmp/gh.log" --repo demisto/content \
-	--prefix /api/v3 --lifetime 600 >/dev/null 2>"$tmp/gh.err" &
+	--git-dir "$tmp/remote.git" --prefix /api/v3 --lifetime 600 >/dev/null 2>"$tmp/gh.err" &
 started_pids+=($!)
 wait_for_file "$gh_port_file" 15
 gh="http://127.0.0.1:$(cat "$gh_port_file")"
+# git.base is pinned: without it, run still names the remote-tracking branch ('origin/main') as
+# the pull requests' base (issue 9), which GitHub, and so the stand-in, refuses with a 422.
 cat >"$tmp/config.yml" <<YAML
+git:
+  base: main
 pull_request:
   provider: github
   api_url: "$gh/api/v3"
