@@ -60,11 +60,10 @@ enum gitpush_result {
 	GITPUSH_UP_TO_DATE, /* the remote already had this commit: nothing sent */
 	GITPUSH_REJECTED,   /* the remote refused it: `reason` says why */
 };
-/* "not pushed", "pushed", "up to date", "rejected". */
-const char *gitpush_result_name(enum gitpush_result r);
 
 struct gitpush_ref {
 	const char *branch;         /* in: the branch name (without refs/heads/), borrowed */
+	int delete;                 /* in: delete it on the remote (up to date when absent) */
 	enum gitpush_result result; /* out */
 	git_oid local;              /* out: the commit that was (or would have been) pushed */
 	git_oid remote_old;         /* out: the remote's value before the push (zero: none) */

@@ -892,3 +892,25 @@ void gitrepo_diff(struct buf *out, const char *path, const void *old, size_t old
 	git_buf_dispose(&text);
 	git_patch_free(patch);
 }
+
+int gitrepo_ref_exists(struct gitrepo *repo, const char *refname)
+{
+	git_oid id;
+	return git_reference_name_to_id(&id, repo->git, refname) == 0;
+}
+
+int gitrepo_delete_branch(struct gitrepo *repo, const char *branch, struct db_err *err)
+{
+	git_reference *ref = NULL;
+	char *name = xasprintf("refs/heads/%s", branch);
+	int rc = git_reference_lookup(&ref, repo->git, name);
+
+	if (rc == GIT_ENOTFOUND)
+		rc = 0;
+	else if (rc < 0 || git_branch_is_checked_out(ref) == 1 || git_reference_delete(ref) < 0)
+		rc = db_err_git(err, DB_ERROR, "cannot delete the branch '%s' in '%s'", name,
+		                repo->path);
+	git_reference_free(ref);
+	free(name);
+	return rc;
+}

@@ -114,6 +114,10 @@ char *gitrepo_forge_branch(struct gitrepo *repo, const char *name);
  */
 int gitrepo_check_path(struct gitrepo *repo, const git_oid *commit, const char *path,
                        struct db_err *err);
+/* Whether the ref exists ("refs/remotes/origin/main"). */
+int gitrepo_ref_exists(struct gitrepo *repo, const char *refname);
+/* Deletes the local branch (a no-op when it does not exist); never one that is checked out. */
+int gitrepo_delete_branch(struct gitrepo *repo, const char *branch, struct db_err *err);
 /* Whether `name` is a configured remote. */
 int gitrepo_has_remote(struct gitrepo *repo, const char *name);
 /* The URL of the configured remote `name`, or NULL; the caller frees it. */

@@ -1,4 +1,4 @@
-#include "updater/run.h"
+#include "updater/run_int.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,58 +14,14 @@
 #include "updater/itemcode.h"
 #include "updater/job.h"
 #include "updater/plan.h"
-#include "updater/pr_github.h"
 #include "updater/registry.h"
 #include "updater/relnotes.h"
 #include "updater/rewrite.h"
 #include "updater/verify.h"
 #include "common/banned.h"
 
-/* A file of a group's commit. `item` is the item it belongs to, or NO_ITEM for a pack file. */
-#define NO_ITEM ((size_t)-1)
-struct file_change {
-	char *path;
-	const char *pack; /* borrowed from the items */
-	size_t item;
-	struct buf old, new;
-	struct buf diff; /* a dry run's diff, made beside the rewrite (then `old` is dropped) */
-};
-
-struct group_work {
-	struct file_change *files;
-	size_t nr, alloc;
-	struct gitrepo_commit commit;
-	int built;     /* the commit (or its status, in a dry run) is known */
-	int committed; /* the branch moved to a new commit */
-	enum gitpush_result push;
-	struct pr_result pr;
-	int have_pr;
-};
-
-enum step {
-	STEP_SCAN,
-	STEP_TAGS,
-	STEP_VERIFY,
-	STEP_WRITE,
-	STEP_COMMIT,
-	STEP_PUSH,
-	STEP_PR,
-	NSTEPS
-};
-static const char *const step_names[NSTEPS] = {"scan",   "tags", "verify",       "rewrite",
-                                               "commit", "push", "pull requests"};
-
-struct run {
-	const struct config *cfg;
-	struct job job;
-	struct gitrepo *repo; /* borrowed from the job */
-	struct plan plan;
-	struct group_work *work; /* one per plan group */
-	FILE *diff;
-	struct run_result *res;
-	int push;
-	double step_s[NSTEPS];
-};
+static const char *const step_names[NSTEPS] = {
+    "scan", "tags", "forge read", "verify", "rewrite", "commit", "push", "forge write"};
 
 static struct item *item_at(struct run *r, size_t idx)
 {
@@ -523,8 +479,10 @@ static int write_groups(struct run *r, struct db_err *err)
 	int ret = 0;
 	double t = clock_now_s();
 
-	if (r->diff && r->plan.nr)
+	if (r->diff) {
 		fprintf(r->diff, "dry run: base %s\n", r->job.base_hex);
+		run_forge_print(r);
+	}
 	for (g = 0; g < r->plan.nr && !ret; g++)
 		ret = build_group(r, g, err);
 	r->step_s[STEP_WRITE] = clock_now_s() - t;
@@ -575,25 +533,41 @@ static int want_push(struct run *r)
 	return 1;
 }
 
-/* A rejected push is an error naming the ref; the local branches it made are rolled back. */
+/*
+ * Pushes the groups' branches and deletes those of the pull requests the rollout closes. A
+ * rejected push is an error naming the ref; the local branches it made are rolled back.
+ */
 static int push_groups(struct run *r, struct db_err *err)
 {
-	struct gitpush_ref *refs;
+	struct gitpush_ref *refs, *doomed;
 	struct gitpush_opts po = {r->cfg->git.remote, r->cfg->git.branch_prefix, 0};
-	size_t g, k, n = 0;
+	size_t g, k, n = 0, nd = run_forge_doomed(r, &doomed);
 	int ret;
 
-	refs = xcalloc(r->plan.nr ? r->plan.nr : 1, sizeof(*refs));
+	refs = xcalloc(r->plan.nr + nd + 1, sizeof(*refs));
 	for (g = 0; g < r->plan.nr; g++)
 		if (r->plan.groups[g].nr && r->work[g].built &&
 		    r->work[g].commit.outcome != GITREPO_NO_CHANGE)
 			refs[n++].branch = r->plan.groups[g].branch;
+	for (k = 0; k < nd; k++)
+		refs[n++] = doomed[k];
+	free(doomed);
 	if (!n) {
 		free(refs);
 		return 0;
 	}
 	ret = gitpush(r->repo, &po, refs, n, err);
-	for (k = 0; k < n; k++)
+	for (k = 0; k < n; k++) {
+		if (refs[k].delete) {
+			struct db_err derr = DB_ERR_INIT;
+			if (refs[k].result != GITPUSH_PUSHED && refs[k].result != GITPUSH_UP_TO_DATE)
+				continue;
+			/* Gone from the remote: the local copy goes too. */
+			if (gitrepo_delete_branch(r->repo, refs[k].branch, &derr) < 0)
+				log_warn("%s", derr.msg);
+			r->res->pushed += refs[k].result == GITPUSH_PUSHED;
+			continue;
+		}
 		for (g = 0; g < r->plan.nr; g++) {
 			struct group_work *w = &r->work[g];
 			if (strcmp(refs[k].branch, r->plan.groups[g].branch))
@@ -607,82 +581,9 @@ static int push_groups(struct run *r, struct db_err *err)
 					log_error("%s", rerr.msg);
 			}
 		}
+	}
 	gitpush_refs_release(refs, n);
 	free(refs);
-	return ret;
-}
-
-static int open_pull_requests(struct run *r, struct db_err *err)
-{
-	const struct config *cfg = r->cfg;
-	struct pr_github_opts go = {0};
-	struct pr_github *gh = NULL;
-	struct pr_repo repo = PR_REPO_INIT;
-	size_t g, i;
-	int ret;
-
-	go.api_url = config_forge_api_url(cfg);
-	go.token_env = config_forge_token_env(cfg);
-	if (cfg->pull_request.repo)
-		ret = pr_repo_parse(&repo, cfg->pull_request.repo, err);
-	else {
-		char *url = gitrepo_remote_url(r->repo, cfg->git.remote);
-		ret = pr_repo_from_remote(&repo, url ? url : cfg->git.remote, err);
-		free(url);
-	}
-	if (ret || (ret = pr_github_new(&gh, &go, err)))
-		goto out;
-	for (g = 0; g < r->plan.nr && !ret; g++) {
-		struct plan_group *pg = &r->plan.groups[g];
-		struct group_work *w = &r->work[g];
-		struct pr_item *items;
-		struct pr_request req = {0};
-		size_t n = 0;
-
-		if (!pg->nr || !w->built || w->push == GITPUSH_NOT_PUSHED ||
-		    w->push == GITPUSH_REJECTED)
-			continue;
-		items = xcalloc(r->job.scan.nr ? r->job.scan.nr : 1, sizeof(*items));
-		for (i = 0; i < r->job.scan.nr; i++) {
-			const struct item *it = &r->job.scan.items[i];
-			int in_group = it->branch && !strcmp(it->branch, pg->branch);
-			int blocked =
-			    it->status == STATUS_VERIFY_FAILED && it->group_id.k == pg->id.k;
-			if (!in_group && !blocked)
-				continue;
-			items[n++] = (struct pr_item){it->display ? it->display : it->name,
-			                              it->path,
-			                              it->pack,
-			                              it->image,
-			                              it->tag,
-			                              it->target,
-			                              it->verify_old,
-			                              it->verify_new,
-			                              blocked,
-			                              it->verify_detail};
-		}
-		req.repo = repo.full;
-		req.head = pg->branch;
-		req.base = r->job.base_branch;
-		req.image = item_at(r, pg->items[0])->image;
-		req.tag = item_at(r, pg->items[0])->target;
-		req.draft = cfg->pull_request.draft;
-		req.labels = &cfg->pull_request.labels;
-		req.items = items;
-		req.nr_items = n;
-		ret = pr_github_submit(gh, &w->pr, &req, err);
-		if (!ret) {
-			w->have_pr = 1;
-			r->res->forge_writes += w->pr.outcome != PR_UNCHANGED;
-			log_at(LOG_INFO, LOG_FIELDS("branch", pg->branch, "url", w->pr.url),
-			       "%s: pull request #%ld %s (%s)", pg->branch, w->pr.number,
-			       pr_outcome_name(w->pr.outcome), w->pr.url);
-		}
-		free(items);
-	}
-out:
-	pr_github_free(gh);
-	pr_repo_release(&repo);
 	return ret;
 }
 
@@ -712,9 +613,9 @@ static int preflight(struct run *r, struct db_err *err)
 
 static void build_report(struct run *r)
 {
-	struct report *rep =
-	    report_new(r->job.base_hex[0] ? r->job.base_hex : NULL, r->cfg->cli.dry_run);
-	size_t g;
+	struct report *rep = report_new(r->job.base_hex[0] ? r->job.base_hex : NULL,
+	                                r->cfg->cli.dry_run);
+	size_t g, i;
 
 	report_set_images(rep, r->job.images);
 	report_add_items(rep, r->job.scan.items, r->job.scan.nr);
@@ -722,16 +623,33 @@ static void build_report(struct run *r)
 		struct plan_group *pg = &r->plan.groups[g];
 		struct group_work *w = &r->work[g];
 		char hex[GIT_OID_HEXSZ + 1] = "";
-		if (!pg->nr)
+		int waiting = r->rollout_on && r->ro.actions[g] == ROLLOUT_ACT_WAIT;
+		size_t nr = pg->nr;
+		if (waiting)
+			for (i = 0; i < r->job.scan.nr; i++)
+				nr += r->job.scan.items[i].status == STATUS_WAITING &&
+				      r->job.scan.items[i].group_id.k == pg->id.k;
+		if (!nr)
 			continue;
 		if (w->built && !git_oid_is_zero(&w->commit.id))
 			git_oid_tostr(hex, sizeof(hex), &w->commit.id);
-		report_add_branch(rep,
-		                  &(struct report_branch){
-		                      pg->branch, pg->name, hex[0] ? hex : NULL, pg->nr,
-		                      w->push == GITPUSH_PUSHED || w->push == GITPUSH_UP_TO_DATE,
-		                      w->have_pr ? w->pr.number : 0, w->have_pr ? w->pr.url : NULL,
-		                      w->have_pr ? pr_outcome_name(w->pr.outcome) : NULL});
+		report_add_branch(rep, &(struct report_branch){
+		                           pg->branch, pg->name, hex[0] ? hex : NULL, nr,
+		                           w->push == GITPUSH_PUSHED || w->push == GITPUSH_UP_TO_DATE,
+		                           w->pr_number, w->pr_url,
+		                           waiting ? "waiting" : w->pr_outcome});
+	}
+	for (i = 0; r->rollout_on && i < r->ro.nr_close; i++) {
+		const struct rollout_pr *pr = &r->ro.prs[r->ro.close[i].pr];
+		report_add_branch(rep, &(struct report_branch){pr->branch, NULL, NULL, 0, 0,
+		                                               pr->number, pr->url,
+		                                               r->cfg->cli.dry_run ? "to close"
+		                                                                   : "closed"});
+	}
+	if (r->rollout_on) {
+		json_t *ro = rollout_json(&r->ro);
+		report_set_rollout(rep, ro);
+		json_decref(ro);
 	}
 	r->res->report = rep;
 }
@@ -805,8 +723,12 @@ int run_job(struct run_result *out, const struct config *cfg, FILE *diff, struct
 	}
 	r.step_s[STEP_TAGS] = clock_now_s() - t;
 
-	plan_build(&r.plan, r.job.scan.items, r.job.scan.nr, cfg);
+	t = clock_now_s();
+	ret = run_forge_plan(&r, err);
+	r.step_s[STEP_FORGE_READ] = clock_now_s() - t;
 	r.work = xcalloc(r.plan.nr ? r.plan.nr : 1, sizeof(*r.work));
+	if (ret)
+		goto report;
 	t = clock_now_s();
 	if ((ret = verify_items(&r, err)))
 		goto report;
@@ -817,11 +739,11 @@ int run_job(struct run_result *out, const struct config *cfg, FILE *diff, struct
 		t = clock_now_s();
 		ret = push_groups(&r, err);
 		r.step_s[STEP_PUSH] = clock_now_s() - t;
-		t = clock_now_s();
-		if (!ret && cfg->pull_request.provider == PR_GITHUB)
-			ret = open_pull_requests(&r, err);
-		r.step_s[STEP_PR] = clock_now_s() - t;
 	}
+	t = clock_now_s();
+	if (!ret)
+		ret = run_forge_write(&r, err);
+	r.step_s[STEP_FORGE_WRITE] = clock_now_s() - t;
 report:
 	build_report(&r);
 	summarize(&r);
@@ -829,9 +751,10 @@ out:
 	for (g = 0; r.work && g < r.plan.nr; g++) {
 		drop_files(&r.work[g]);
 		gitrepo_commit_release(&r.work[g].commit);
-		pr_result_release(&r.work[g].pr);
+		free(r.work[g].pr_url);
 	}
 	free(r.work);
+	run_forge_close(&r);
 	out->items = r.job.scan.nr;
 	/* The report borrows the scanned items, and they borrow the plan's branch names: both
 	 * move to the result's keeping. */
