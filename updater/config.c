@@ -384,8 +384,10 @@ int config_load_file(struct config *cfg, const char *path, struct db_err *err)
 
 	ret = file_read(&data, path, 1 << 20, err);
 	if (ret) {
+		/* missing, unreadable, too big, a directory, a FIFO or a device such as /dev/zero:
+		 * the file named is the operator's to fix, so it is a usage error (exit 2) */
 		db_err_prefix(err, "config");
-		return ret == DB_ENOTFOUND ? DB_EUSAGE : ret;
+		return DB_EUSAGE;
 	}
 	yaml_parser_initialize(&parser);
 	yaml_parser_set_input_string(&parser, (const unsigned char *)data.ptr, data.len);

@@ -19,6 +19,7 @@
 #include "updater/config.h"
 #include "updater/registry.h"
 #include "updater/tagcache.h"
+#include "scratch.h"
 
 static void test_image_names(void **state)
 {
@@ -107,29 +108,9 @@ static void test_bad_config(void **state)
 	assert_null(rc);
 }
 
-static char *make_tmpdir(void)
-{
-	char *dir = xstrdup("/tmp/dockerbump-test-registry.XXXXXX");
-	assert_non_null(mkdtemp(dir));
-	return dir;
-}
-
-static void remove_tree(const char *dir)
-{
-	char *cmd[] = {"rm", "-rf", (char *)dir, NULL};
-	pid_t pid = fork();
-
-	if (pid == 0) {
-		execvp(cmd[0], cmd);
-		_exit(127);
-	}
-	while (waitpid(pid, NULL, 0) < 0)
-		;
-}
-
 static void test_cache_roundtrip(void **state)
 {
-	char *dir = make_tmpdir();
+	char *dir = scratch_new("registry");
 	char *path = tagcache_path(dir, "http://r", "hub", "demisto/python3");
 	struct tagcache_entry e = TAGCACHE_ENTRY_INIT, back = TAGCACHE_ENTRY_INIT;
 	struct timespec t = {1700000000, 123456789};
@@ -173,14 +154,13 @@ static void test_cache_roundtrip(void **state)
 
 	tagcache_entry_release(&e);
 	free(path);
-	remove_tree(dir);
-	free(dir);
+	scratch_remove(dir);
 }
 
 static void test_within_ttl_no_request(void **state)
 {
 	/* The URL points nowhere: an answer proves the cache served it without a request. */
-	char *dir = make_tmpdir();
+	char *dir = scratch_new("registry");
 	const char *url = "http://127.0.0.1:9";
 	char *path = tagcache_path(dir, url, "hub", "demisto/python3");
 	struct tagcache_entry e = TAGCACHE_ENTRY_INIT;
@@ -215,8 +195,7 @@ static void test_within_ttl_no_request(void **state)
 	registry_client_free(rc);
 	tagcache_entry_release(&e);
 	free(path);
-	remove_tree(dir);
-	free(dir);
+	scratch_remove(dir);
 }
 
 int main(void)
