@@ -236,17 +236,23 @@ uint64_t tagver_siphash(const uint64_t key[2], const void *data, size_t len)
 	return s.v0 ^ s.v1 ^ s.v2 ^ s.v3;
 }
 
+void tagver_random_key(uint64_t key[2])
+{
+	struct timespec ts;
+
+	if (getrandom(key, 2 * sizeof(*key), GRND_NONBLOCK) != (ssize_t)(2 * sizeof(*key))) {
+		/* no entropy yet (early boot): still a key no remote party can predict well */
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		key[0] = (uint64_t)ts.tv_nsec * 0x9e3779b97f4a7c15ULL ^ (uint64_t)(uintptr_t)key;
+		key[1] = (uint64_t)ts.tv_sec ^ ((uint64_t)getpid() << 32);
+	}
+}
+
 struct taglist *taglist_new(void)
 {
 	struct taglist *l = xcalloc(1, sizeof(*l));
-	struct timespec ts;
 
-	if (getrandom(l->key, sizeof(l->key), GRND_NONBLOCK) != (ssize_t)sizeof(l->key)) {
-		/* no entropy yet (early boot): still a key no remote party can predict well */
-		clock_gettime(CLOCK_MONOTONIC, &ts);
-		l->key[0] = (uint64_t)ts.tv_nsec * 0x9e3779b97f4a7c15ULL ^ (uint64_t)(uintptr_t)l;
-		l->key[1] = (uint64_t)ts.tv_sec ^ ((uint64_t)getpid() << 32);
-	}
+	tagver_random_key(l->key);
 	return l;
 }
 

@@ -90,6 +90,8 @@ struct taglist {
 
 /* The keyed hash of the name index (SipHash-2-4 of `len` bytes under the 128-bit `key`). */
 uint64_t tagver_siphash(const uint64_t key[2], const void *data, size_t len);
+/* A fresh random key for tagver_siphash() (from getrandom(), else from the clock). */
+void tagver_random_key(uint64_t key[2]);
 
 /* `taglist_new()` belongs to the caller; free it with taglist_free() (NULL is fine). */
 struct taglist *taglist_new(void);

@@ -118,5 +118,5 @@ pass "page cap (${elapsed}s)"
 dead_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 run_db "$tmp/out" "$tmp/err" -c "$tmp/cfg.yml" tags --no-cache --registry-url "http://127.0.0.1:$dead_port" demisto/python3
 expect_rc 1 "connection refused"
-expect_grep "127.0.0.1:$dead_port.*after 2 attempts" "$tmp/err" "refused message: two tries"
+expect_grep "127.0.0.1:$dead_port.*after 2 attempts); check registry.url (or --registry-url), or use --offline" "$tmp/err" "refused message: two tries and the hint"
 pass "connection refused"

@@ -95,17 +95,58 @@ static void test_image_ref(void **state)
 
 static void test_bad_config(void **state)
 {
-	struct config cfg;
-	struct registry_client *rc = NULL;
-	struct db_err err = DB_ERR_INIT;
+	static const struct {
+		const char *url;
+		const char *user; /* DOCKERBUMP_REGISTRY_USER and _PASSWORD, or NULL */
+		const char *what;
+	} cases[] = {
+	    {"ftp://example.com", NULL, "'ftp://example.com' is not http:// or https://"},
+	    {"", NULL, "is not http:// or https://"},
+	    {"hub.docker.com", NULL, "is not http:// or https://"},
+	    {"https://bot:secret@hub.example.com", NULL, "holds a user name"},
+	    {"https://hub.example.com/?token=abc", NULL, "has a query or a fragment"},
+	    {"https://hub.example.com/#x", NULL, "has a query or a fragment"},
+	    {"http://registry.example.com:5000", "bot", "credentials are sent only over https"},
+	    {"http://192.0.2.7", "bot", "plain http to another machine"},
+	};
+	size_t i;
 
 	(void)state;
-	config_init(&cfg);
-	config_set_str(&cfg.registry.url, "ftp://example.com");
-	assert_int_equal(registry_client_new(&rc, &cfg, NULL, &err), DB_EUSAGE);
-	assert_non_null(strstr(err.msg, "ftp://example.com"));
-	config_release(&cfg);
-	assert_null(rc);
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct config cfg;
+		struct registry_client *rc = (struct registry_client *)&rc;
+		struct db_err err = DB_ERR_INIT;
+
+		config_init(&cfg);
+		config_set_str(&cfg.registry.url, cases[i].url);
+		if (cases[i].user) {
+			setenv("DOCKERBUMP_REGISTRY_USER", cases[i].user, 1);
+			setenv("DOCKERBUMP_REGISTRY_PASSWORD", "pw-123", 1);
+		}
+		if (registry_client_new(&rc, &cfg, NULL, &err) != DB_EUSAGE || rc ||
+		    !strstr(err.msg, cases[i].what) || strstr(err.msg, "secret") ||
+		    strstr(err.msg, "pw-123"))
+			fail_msg("case %zu: '%s'", i, err.msg);
+		unsetenv("DOCKERBUMP_REGISTRY_USER");
+		unsetenv("DOCKERBUMP_REGISTRY_PASSWORD");
+		config_release(&cfg);
+	}
+}
+
+/* Credentials over plain http are fine to this machine (the tests' registries). */
+static void test_credentials_to_loopback(void **state)
+{
+	static const char *const urls[] = {"http://127.0.0.1:5000", "http://localhost:5000/",
+	                                   "https://registry.example.com"};
+	size_t i;
+
+	(void)state;
+	setenv("DOCKERBUMP_REGISTRY_USER", "bot", 1);
+	setenv("DOCKERBUMP_REGISTRY_PASSWORD", "pw-123", 1);
+	for (i = 0; i < sizeof(urls) / sizeof(urls[0]); i++)
+		registry_client_free(client(REGISTRY_V2, urls[i], "/nonexistent", 0));
+	unsetenv("DOCKERBUMP_REGISTRY_USER");
+	unsetenv("DOCKERBUMP_REGISTRY_PASSWORD");
 }
 
 static void test_cache_roundtrip(void **state)
@@ -201,11 +242,9 @@ static void test_within_ttl_no_request(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_image_names),
-	    cmocka_unit_test(test_image_ref),
-	    cmocka_unit_test(test_bad_config),
-	    cmocka_unit_test(test_cache_roundtrip),
-	    cmocka_unit_test(test_within_ttl_no_request),
+	    cmocka_unit_test(test_image_names),     cmocka_unit_test(test_image_ref),
+	    cmocka_unit_test(test_bad_config),      cmocka_unit_test(test_credentials_to_loopback),
+	    cmocka_unit_test(test_cache_roundtrip), cmocka_unit_test(test_within_ttl_no_request),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
