@@ -845,7 +845,7 @@ int http_request(struct http_client *c, struct http_response *out, const struct 
 		char status[32];
 		snprintf(status, sizeof(status), "HTTP %ld", out->status);
 		ret = db_err_set(err, DB_ENET,
-		                 "'%s': %s after %d attempts in %.1f s: the time budget is spent",
+		                 "'%s': %s (after %d attempts in %.1f s: the time budget is spent)",
 		                 shown, t.rc == CURLE_OK ? status : transfer_error(&t),
 		                 out->attempts, (double)(now_ms() - start) / 1000);
 	} else if (t.rc == CURLE_OK)
