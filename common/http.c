@@ -695,14 +695,12 @@ static int attempt_once(struct http_client *c, const struct http_request *req, l
 
 	for (;;) {
 		if (hop.credentials && !http_credentials_allowed(hop.url)) {
-			char *where = http_redact_url(hop.url);
-			ret = db_err_set(
-			    err, DB_EAUTH,
-			    "'%s': credentials are sent only over https, or over plain "
-			    "http to this machine (loopback)%s%s%s",
-			    shown, strcmp(where, shown) ? " (redirected to '" : "",
-			    strcmp(where, shown) ? where : "", strcmp(where, shown) ? "')" : "");
-			free(where);
+			/* the first hop, or a same-origin redirect (which keeps the scheme) */
+			ret =
+			    db_err_set(err, DB_EAUTH,
+			               "'%s': credentials are sent only over https, or over plain "
+			               "http to this machine (loopback)",
+			               shown);
 			break;
 		}
 		perform(c, req, &hop, res, t, &location);
