@@ -575,6 +575,8 @@ static const struct setting settings[] = {
      "retries on connection errors, 429 and 5xx"},
     {"registry.max_pages", NULL, 0, SETTING_INT, 0, 0, F(registry.max_pages), 1, 100000, NULL, NULL,
      NULL, "pages of tags read at most per image"},
+    {"registry.budget_s", NULL, 0, SETTING_INT, 0, 0, F(registry.budget_s), 0, 86400, NULL, NULL,
+     NULL, "time for all of one image's requests, retries and waits; 0: 4 x timeout_s"},
     {"min_age_days", NULL, 0, SETTING_INT, 0, 0, F(min_age_days), 0, 36500, NULL, NULL, NULL,
      "ignore tags pushed less than this many days ago"},
     {"unknown_age", NULL, 0, SETTING_ENUM, 0, 0, F(unknown_age_deny), 0, 0, age_names, NULL, NULL,

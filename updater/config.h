@@ -66,6 +66,7 @@ struct config {
 		long timeout_s;
 		int retries;
 		int max_pages;
+		long budget_s; /* one image's requests, retries and waits; 0: 4 x timeout_s */
 	} registry;
 	enum strategy strategy;
 	long min_age_days;

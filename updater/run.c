@@ -20,8 +20,8 @@
 #include "updater/verify.h"
 #include "common/banned.h"
 
-static const char *const step_names[NSTEPS] = {
-    "scan", "tags", "forge read", "verify", "rewrite", "commit", "push", "forge write"};
+static const char *const step_names[NSTEPS] = {"scan",    "tags",   "forge read", "verify",
+                                               "rewrite", "commit", "push",       "forge write"};
 
 static struct item *item_at(struct run *r, size_t idx)
 {
@@ -560,7 +560,8 @@ static int push_groups(struct run *r, struct db_err *err)
 	for (k = 0; k < n; k++) {
 		if (refs[k].delete) {
 			struct db_err derr = DB_ERR_INIT;
-			if (refs[k].result != GITPUSH_PUSHED && refs[k].result != GITPUSH_UP_TO_DATE)
+			if (refs[k].result != GITPUSH_PUSHED &&
+			    refs[k].result != GITPUSH_UP_TO_DATE)
 				continue;
 			/* Gone from the remote: the local copy goes too. */
 			if (gitrepo_delete_branch(r->repo, refs[k].branch, &derr) < 0)
@@ -613,8 +614,8 @@ static int preflight(struct run *r, struct db_err *err)
 
 static void build_report(struct run *r)
 {
-	struct report *rep = report_new(r->job.base_hex[0] ? r->job.base_hex : NULL,
-	                                r->cfg->cli.dry_run);
+	struct report *rep =
+	    report_new(r->job.base_hex[0] ? r->job.base_hex : NULL, r->cfg->cli.dry_run);
 	size_t g, i;
 
 	report_set_images(rep, r->job.images);
@@ -633,18 +634,17 @@ static void build_report(struct run *r)
 			continue;
 		if (w->built && !git_oid_is_zero(&w->commit.id))
 			git_oid_tostr(hex, sizeof(hex), &w->commit.id);
-		report_add_branch(rep, &(struct report_branch){
-		                           pg->branch, pg->name, hex[0] ? hex : NULL, nr,
-		                           w->push == GITPUSH_PUSHED || w->push == GITPUSH_UP_TO_DATE,
-		                           w->pr_number, w->pr_url,
-		                           waiting ? "waiting" : w->pr_outcome});
+		report_add_branch(
+		    rep, &(struct report_branch){
+		             pg->branch, pg->name, hex[0] ? hex : NULL, nr,
+		             w->push == GITPUSH_PUSHED || w->push == GITPUSH_UP_TO_DATE,
+		             w->pr_number, w->pr_url, waiting ? "waiting" : w->pr_outcome});
 	}
 	for (i = 0; r->rollout_on && i < r->ro.nr_close; i++) {
 		const struct rollout_pr *pr = &r->ro.prs[r->ro.close[i].pr];
-		report_add_branch(rep, &(struct report_branch){pr->branch, NULL, NULL, 0, 0,
-		                                               pr->number, pr->url,
-		                                               r->cfg->cli.dry_run ? "to close"
-		                                                                   : "closed"});
+		report_add_branch(
+		    rep, &(struct report_branch){pr->branch, NULL, NULL, 0, 0, pr->number, pr->url,
+		                                 r->cfg->cli.dry_run ? "to close" : "closed"});
 	}
 	if (r->rollout_on) {
 		json_t *ro = rollout_json(&r->ro);

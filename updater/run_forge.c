@@ -53,16 +53,18 @@ int run_forge_open(struct run *r, struct db_err *err)
 	if (cfg->pull_request.provider == PR_NONE)
 		return 0;
 	if (cfg->cli.dry_run && (!token || !*token)) {
-		log_warn("%s is not set: the dry run cannot read the forge's state, so it shows the "
-		         "plan without the rollout",
-		         config_forge_token_env(cfg));
+		log_warn(
+		    "%s is not set: the dry run cannot read the forge's state, so it shows the "
+		    "plan without the rollout",
+		    config_forge_token_env(cfg));
 		return 0;
 	}
 	if (!r->job.base_branch)
-		return db_err_set(err, DB_EUSAGE,
-		                  "the base '%s' is not a branch, so no pull request can target it: "
-		                  "pass --base BRANCH",
-		                  r->job.base_ref);
+		return db_err_set(
+		    err, DB_EUSAGE,
+		    "the base '%s' is not a branch, so no pull request can target it: "
+		    "pass --base BRANCH",
+		    r->job.base_ref);
 	if ((ret = forge_repo(r, err)))
 		return ret;
 	fo.provider = provider_of(cfg);
@@ -74,10 +76,11 @@ int run_forge_open(struct run *r, struct db_err *err)
 	/* The base must be a branch of the forge: its default one, or one the remote has. */
 	tracking = xasprintf("refs/remotes/%s/%s", cfg->git.remote, r->job.base_branch);
 	if (strcmp(dflt, r->job.base_branch) && !gitrepo_ref_exists(r->repo, tracking))
-		ret = db_err_set(err, DB_EUSAGE,
-		                 "the base '%s' is not a branch of '%s' (its default branch is '%s'): "
-		                 "pass --base with a branch that exists there",
-		                 r->job.base_branch, r->forge_repo, dflt);
+		ret = db_err_set(
+		    err, DB_EUSAGE,
+		    "the base '%s' is not a branch of '%s' (its default branch is '%s'): "
+		    "pass --base with a branch that exists there",
+		    r->job.base_branch, r->forge_repo, dflt);
 	free(tracking);
 	free(dflt);
 	r->rollout_on = !ret;
@@ -122,7 +125,8 @@ int run_forge_plan(struct run *r, struct db_err *err)
 	plan_build(&r->plan, r->job.scan.items, r->job.scan.nr, cfg);
 	rollout_slots(&r->ro, &r->plan, r->job.scan.items);
 	log_info("forge: %zu pull request%s of the bot; %zu to close, %zu slot%s", r->prs.nr,
-	         r->prs.nr == 1 ? "" : "s", r->ro.nr_close, r->ro.slots, r->ro.slots == 1 ? "" : "s");
+	         r->prs.nr == 1 ? "" : "s", r->ro.nr_close, r->ro.slots,
+	         r->ro.slots == 1 ? "" : "s");
 	return 0;
 }
 
@@ -264,12 +268,14 @@ static int write_dashboard(struct run *r, struct db_err *err)
 				      r->job.scan.items[i].group_id.k == pg->id.k;
 		if (!nr)
 			continue;
-		dg[n++] = (struct dashboard_group){
-		    pg->name, pg->branch, w->pr_number, w->pr_url,
-		    r->ro.actions[g] == ROLLOUT_ACT_WAIT ? "waiting"
-		    : w->pr_outcome                      ? "open"
-		                                         : "not opened",
-		    nr};
+		dg[n++] = (struct dashboard_group){pg->name,
+		                                   pg->branch,
+		                                   w->pr_number,
+		                                   w->pr_url,
+		                                   r->ro.actions[g] == ROLLOUT_ACT_WAIT ? "waiting"
+		                                   : w->pr_outcome                      ? "open"
+		                                                   : "not opened",
+		                                   nr};
 	}
 	dashboard_title(&title, r->cfg);
 	dashboard_render(&body, &r->ro, r->job.scan.items, r->job.scan.nr, dg, n,
@@ -278,8 +284,8 @@ static int write_dashboard(struct run *r, struct db_err *err)
 	                      &changed, err);
 	if (!ret) {
 		r->res->forge_writes += changed;
-		log_at(LOG_INFO, LOG_FIELDS("url", issue.url), "dashboard #%ld %s (%s)", issue.number,
-		       changed ? "written" : "unchanged", issue.url);
+		log_at(LOG_INFO, LOG_FIELDS("url", issue.url), "dashboard #%ld %s (%s)",
+		       issue.number, changed ? "written" : "unchanged", issue.url);
 	}
 	forge_issue_release(&issue);
 	buf_release(&title);
@@ -315,7 +321,8 @@ int run_forge_write(struct run *r, struct db_err *err)
 	for (g = 0; g < r->plan.nr && !ret; g++) {
 		const struct group_work *w = &r->work[g];
 		if (!r->plan.groups[g].nr || !w->built ||
-		    (r->ro.actions[g] != ROLLOUT_ACT_OPEN && r->ro.actions[g] != ROLLOUT_ACT_UPDATE) ||
+		    (r->ro.actions[g] != ROLLOUT_ACT_OPEN &&
+		     r->ro.actions[g] != ROLLOUT_ACT_UPDATE) ||
 		    w->push == GITPUSH_NOT_PUSHED || w->push == GITPUSH_REJECTED)
 			continue;
 		ret = write_group(r, g, err);
