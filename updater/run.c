@@ -609,7 +609,8 @@ static int preflight(struct run *r, struct db_err *err)
 		    "the base '%s' is not a branch, so no pull request can target it: "
 		    "pass --base BRANCH",
 		    r->job.base_ref);
-	return 0;
+	/* The forge's one authenticated read, before anything is written. */
+	return run_forge_open(r, err);
 }
 
 static void build_report(struct run *r)
