@@ -18,6 +18,8 @@ Serves, on 127.0.0.1 and a free port (written to --port-file):
   GET  /_control/tags?image=IMAGE      the tag set as served (ground truth for tests)
   POST /_control/faults                JSON list of fault rules, replacing the current ones
   POST /_control/add                   {"image", "count"}: append newer tags to an image
+  POST /_control/set                   {"image", "tags": [{"name", "last_updated"}...]}:
+                                       the image's tag list, exactly (null time: none)
 
 Tag sets: --gen IMAGE=COUNT (deterministic: builds grow from 6 to 7 digits, Python versions
 cycle, a few non-numeric tags) and/or --tags FILE ({"image": [{"name", "last_updated",
@@ -349,6 +351,12 @@ class Handler(BaseHTTPRequestHandler):
             with st.lock:
                 st.add_generated(body["image"], int(body.get("count", 1)))
             return self.send_json(200, {"ok": True})
+        if u.path == "/_control/set":
+            tags = [tag_entry(t) for t in body["tags"]]
+            with st.lock:
+                st.images[body["image"]] = tags
+                st.sort(body["image"])
+            return self.send_json(200, {"ok": True, "tags": len(tags)})
         rule = st.take_fault(self.path)
         if rule and self.answer_fault(rule):
             return
@@ -489,6 +497,14 @@ class Handler(BaseHTTPRequestHandler):
         self.send_json(200, {"name": name, "tags": page}, headers=hdrs)
 
 
+def tag_entry(t):
+    """A served tag from {"name", "last_updated", "digest"} (a --tags file, /_control/set)."""
+    lu = t.get("last_updated")
+    ts = datetime.strptime(lu[:19], "%Y-%m-%dT%H:%M:%S").replace(
+        tzinfo=timezone.utc).timestamp() if lu else 0
+    return dict(t, tag_last_pushed=t.get("tag_last_pushed", lu), _ts=ts, digest=t.get("digest"))
+
+
 def watchdog(lifetime, parent):
     deadline = time.time() + lifetime
     while time.time() < deadline:
@@ -523,13 +539,7 @@ def main():
     if args.tags:
         with open(args.tags) as f:
             for image, tags in json.load(f).items():
-                for t in tags:
-                    lu = t.get("last_updated")
-                    ts = datetime.strptime(lu[:19], "%Y-%m-%dT%H:%M:%S").replace(
-                        tzinfo=timezone.utc).timestamp() if lu else 0
-                    st.images.setdefault(image, []).append(dict(
-                        t, tag_last_pushed=t.get("tag_last_pushed", lu), _ts=ts,
-                        digest=t.get("digest")))
+                st.images.setdefault(image, []).extend(tag_entry(t) for t in tags)
                 st.sort(image)
     st.faults = [parse_fault(s) for s in args.fault]
 
