@@ -491,6 +491,46 @@ out:
 	return rc;
 }
 
+/* Whether `commit` is a commit whose one parent is `base`. */
+static int holds_base(git_repository *git, const git_oid *commit, const git_oid *base)
+{
+	git_commit *c = NULL;
+	int on = git_commit_lookup(&c, git, commit) == 0 && git_commit_parentcount(c) == 1 &&
+	         git_oid_equal(git_commit_parent_id(c, 0), base);
+
+	git_commit_free(c);
+	return on;
+}
+
+/*
+ * Whether `commit` holds exactly the change of `spec`: one parent, the base, and the base
+ * tree with the effective changes. *tree gets its tree when it does.
+ */
+static int holds_change(int *out, git_oid *tree, git_repository *git, struct prepared *p,
+                        const struct gitrepo_commit_spec *spec, const git_oid *commit,
+                        struct db_err *err)
+{
+	git_commit *c = NULL;
+	git_tree *t = NULL;
+	int rc = 0;
+
+	*out = 0;
+	/* Something else than a commit is simply replaced. */
+	if (!holds_base(git, commit, spec->base) || git_commit_lookup(&c, git, commit) < 0)
+		goto out;
+	if (git_commit_tree(&t, c) < 0) {
+		rc = db_err_git(err, DB_ERROR, "cannot read the tree of %s",
+		                git_oid_tostr_s(commit));
+		goto out;
+	}
+	if ((rc = tree_matches(out, git, p, spec->nr_changes, t, err)) == 0 && *out)
+		git_oid_cpy(tree, git_tree_id(t));
+out:
+	git_tree_free(t);
+	git_commit_free(c);
+	return rc;
+}
+
 /*
  * Decides the outcome of `spec` without writing: fills every field of `out` but `id` and
  * `tree`, which are set only for GITREPO_UP_TO_DATE.
@@ -498,8 +538,7 @@ out:
 static int decide(struct gitrepo_commit *out, struct prepared *p, git_repository *git,
                   const struct gitrepo_commit_spec *spec, struct db_err *err)
 {
-	git_commit *branch = NULL;
-	git_tree *branch_tree = NULL;
+	git_oid up;
 	int rc, match;
 
 	memset(out, 0, sizeof(*out));
@@ -516,39 +555,31 @@ static int decide(struct gitrepo_commit *out, struct prepared *p, git_repository
 		out->outcome = GITREPO_NO_CHANGE;
 		return 0;
 	}
+	/* The remote's copy first: it is what the pull request shows. */
+	if (spec->upstream && git_reference_name_to_id(&up, git, spec->upstream) == 0) {
+		if ((rc = holds_change(&match, &out->tree, git, p, spec, &up, err)) < 0)
+			return rc;
+		if (match) {
+			out->outcome = GITREPO_UP_TO_DATE;
+			git_oid_cpy(&out->id, &up);
+			out->adopt = !out->existed || !git_oid_equal(&out->old, &up);
+			return 0;
+		}
+	}
 	if (!out->existed) {
 		out->outcome = GITREPO_CREATED;
 		return 0;
 	}
-
-	out->outcome = GITREPO_REBUILT;
-	if (git_commit_lookup(&branch, git, &out->old) < 0) {
-		/* A branch that points at something else than a commit is simply replaced. */
-		out->base_moved = 1;
-		rc = 0;
-		goto out;
-	}
-	if (git_commit_parentcount(branch) != 1 ||
-	    !git_oid_equal(git_commit_parent_id(branch, 0), spec->base)) {
-		out->base_moved = 1;
-		rc = 0;
-		goto out;
-	}
-	if (git_commit_tree(&branch_tree, branch) < 0) {
-		rc = db_err_git(err, DB_ERROR, "cannot read the tree of '%s'", out->ref);
-		goto out;
-	}
-	if ((rc = tree_matches(&match, git, p, spec->nr_changes, branch_tree, err)) < 0)
-		goto out;
+	if ((rc = holds_change(&match, &out->tree, git, p, spec, &out->old, err)) < 0)
+		return rc;
 	if (match) {
 		out->outcome = GITREPO_UP_TO_DATE;
 		git_oid_cpy(&out->id, &out->old);
-		git_oid_cpy(&out->tree, git_tree_id(branch_tree));
+		return 0;
 	}
-out:
-	git_tree_free(branch_tree);
-	git_commit_free(branch);
-	return rc;
+	out->outcome = GITREPO_REBUILT;
+	out->base_moved = !holds_base(git, &out->old, spec->base);
+	return 0;
 }
 
 int gitrepo_branch_status(struct gitrepo_commit *out, struct gitrepo *repo,
@@ -726,12 +757,14 @@ int gitrepo_update_branch(struct gitrepo *repo, struct gitrepo_commit *c, struct
 	char *msg;
 	int rc;
 
-	if (c->outcome != GITREPO_CREATED && c->outcome != GITREPO_REBUILT)
+	if (c->outcome != GITREPO_CREATED && c->outcome != GITREPO_REBUILT && !c->adopt)
 		return 0;
 	if ((rc = check_not_checked_out(repo, c->ref, err)) < 0)
 		return rc;
-	msg = xasprintf("dockerbump: %s on %.10s", gitrepo_outcome_name(c->outcome),
-	                git_oid_tostr_s(&c->base));
+	msg = c->adopt
+	          ? xasprintf("dockerbump: as on the remote, on %.10s", git_oid_tostr_s(&c->base))
+	          : xasprintf("dockerbump: %s on %.10s", gitrepo_outcome_name(c->outcome),
+	                      git_oid_tostr_s(&c->base));
 	rc = git_reference_create_matching(&ref, repo->git, c->ref, &c->id, c->existed,
 	                                   c->existed ? &c->old : NULL, msg);
 	if (rc == GIT_EMODIFIED || rc == GIT_EEXISTS)

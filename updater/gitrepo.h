@@ -32,6 +32,12 @@
  * changed, or someone added commits to the bot's branch) a new commit is built on the base
  * and replaces the branch: the bot's branches are recreated, never merged into.
  *
+ * The remote's copy. With `upstream` (the branch's remote-tracking ref, as last fetched), a
+ * branch whose copy on the remote already holds exactly the change is up to date even when
+ * the local branch is missing (a fresh clone, as a CI runner has every night) or differs:
+ * nothing is written, and gitrepo_update_branch() points the local branch at the remote's
+ * commit (`adopt`), so the push that follows sends nothing and the remote's ref stays put.
+ *
  * Crash safety. Objects are content-addressed, so writing them is harmless even when the run
  * fails later; the ref is moved only after the commit object is written, by compare-and-swap
  * on the value read when the commit was built. A run whose push fails or is rejected rolls
@@ -166,6 +172,8 @@ struct gitrepo_commit_spec {
 	 */
 	const char *author_name;
 	const char *author_email;
+	/* The branch's remote-tracking ref ("refs/remotes/origin/<branch>"); NULL: none. */
+	const char *upstream;
 };
 
 enum gitrepo_outcome {
@@ -186,6 +194,7 @@ struct gitrepo_commit {
 	git_oid tree;   /* its tree (zero unless written or compared) */
 	git_oid old;    /* the branch's value when the commit was built */
 	int existed;    /* the branch existed then */
+	int adopt;      /* GITREPO_UP_TO_DATE: `id` is the upstream's commit, not the branch's */
 	int updated;    /* gitrepo_update_branch() moved the ref */
 };
 #define GITREPO_COMMIT_INIT                                                                        \
@@ -213,8 +222,9 @@ int gitrepo_branch_status(struct gitrepo_commit *out, struct gitrepo *repo,
                           const struct gitrepo_commit_spec *spec, struct db_err *err);
 
 /*
- * Points the branch at the commit built by gitrepo_build_commit(), with a reflog entry; a
- * no-op for GITREPO_UP_TO_DATE and GITREPO_NO_CHANGE. The update is a compare-and-swap on
+ * Points the branch at the commit built by gitrepo_build_commit(), or at the upstream's
+ * commit it adopts, with a reflog entry; a no-op for any other GITREPO_UP_TO_DATE and for
+ * GITREPO_NO_CHANGE. The update is a compare-and-swap on
  * the value seen when the commit was built: DB_ECONFLICT when the branch moved meanwhile.
  * DB_ECONFLICT as well when the branch is checked out in any work tree of the repository (or
  * is what HEAD points at), which the bot refuses to move.

@@ -403,6 +403,7 @@ static int build_group(struct run *r, size_t gi, struct db_err *err)
 	struct gitrepo_change *changes = NULL;
 	struct gitrepo_commit_spec spec = {0};
 	struct buf msg = BUF_INIT;
+	char *upstream = NULL;
 	size_t i, nr = g->nr;
 	int ret = 0;
 
@@ -460,9 +461,12 @@ static int build_group(struct run *r, size_t gi, struct db_err *err)
 	spec.message = msg.ptr;
 	spec.author_name = r->cfg->git.author_name;
 	spec.author_email = r->cfg->git.author_email;
+	upstream = xasprintf("refs/remotes/%s/%s", r->cfg->git.remote, g->branch);
+	spec.upstream = upstream;
 	ret = gitrepo_build_commit(&w->commit, r->repo, &spec, err);
 	w->built = !ret;
 out:
+	free(upstream);
 	free(changes);
 	buf_release(&msg);
 	drop_files(w);
@@ -493,8 +497,8 @@ static int write_groups(struct run *r, struct db_err *err)
 		struct group_work *w = &r->work[g];
 		if (!r->plan.groups[g].nr || !w->built)
 			continue;
-		if (w->commit.outcome == GITREPO_CREATED || w->commit.outcome == GITREPO_REBUILT)
-			ret = gitrepo_update_branch(r->repo, &w->commit, err);
+		/* (a no-op for a branch already up to date here and on the remote) */
+		ret = gitrepo_update_branch(r->repo, &w->commit, err);
 		if (!ret) {
 			char hex[GIT_OID_HEXSZ + 1] = "";
 			w->committed = w->commit.outcome == GITREPO_CREATED ||

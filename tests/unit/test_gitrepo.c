@@ -415,6 +415,65 @@ static void test_idempotent_and_rebuilt(void **state)
 	free(ref1);
 }
 
+/*
+ * A fresh clone has the bot's branch only as a remote-tracking ref: when that holds exactly
+ * the change, nothing is written and the local branch adopts it (so the push sends nothing);
+ * when it does not, a new commit is built as before.
+ */
+static void test_upstream_adopted(void **state)
+{
+	struct fx *fx = *state;
+	struct gitrepo_commit c1 = GITREPO_COMMIT_INIT, c2 = GITREPO_COMMIT_INIT,
+	                      c3 = GITREPO_COMMIT_INIT, st = GITREPO_COMMIT_INIT;
+	struct db_err err = DB_ERR_INIT;
+	struct gitrepo_change v[3];
+	const char *dir = fx->t.content;
+	static const char other[] = "dockerimage: demisto/python3:3.12.7.117934\n";
+	char *ref1, *out;
+	long objects;
+
+	/* The branch as the remote has it: a remote-tracking ref, no local branch. */
+	commit_ok(&c1, fx->t.repo, &fx->spec);
+	ref1 = gittest_out("git -C '%s' rev-parse " BRANCH, dir);
+	gittest_sh("git -C '%s' update-ref refs/remotes/origin/" BRANCH " " BRANCH " && "
+	           "git -C '%s' update-ref -d refs/heads/" BRANCH,
+	           dir, dir);
+	objects = gittest_object_count(dir);
+	fx->spec.upstream = "refs/remotes/origin/" BRANCH;
+
+	assert_int_equal(gitrepo_branch_status(&st, fx->t.repo, &fx->spec, &err), 0);
+	assert_int_equal(st.outcome, GITREPO_UP_TO_DATE);
+	assert_int_equal(st.adopt, 1);
+	gitrepo_commit_release(&st);
+	gittest_sh("! git -C '%s' rev-parse -q --verify refs/heads/" BRANCH, dir);
+
+	commit_ok(&c2, fx->t.repo, &fx->spec);
+	assert_int_equal(c2.outcome, GITREPO_UP_TO_DATE);
+	assert_int_equal(c2.updated, 1);
+	assert_int_equal(gittest_object_count(dir), objects);
+	out = gittest_out("git -C '%s' rev-parse refs/heads/" BRANCH, dir);
+	assert_string_equal(out, ref1);
+	free(out);
+	/* A rollback takes the adopted branch away again. */
+	assert_int_equal(gitrepo_rollback_branch(fx->t.repo, &c2, &err), 0);
+	gittest_sh("! git -C '%s' rev-parse -q --verify refs/heads/" BRANCH, dir);
+
+	/* Other content: the remote's copy is not adopted; a new commit is built. */
+	memcpy(v, changes, sizeof(changes));
+	v[0].data = other;
+	v[0].len = sizeof(other) - 1;
+	fx->spec.changes = v;
+	commit_ok(&c3, fx->t.repo, &fx->spec);
+	assert_int_equal(c3.outcome, GITREPO_CREATED);
+	assert_int_equal(c3.adopt, 0);
+	assert_false(git_oid_equal(&c3.id, &c1.id));
+
+	gitrepo_commit_release(&c3);
+	gitrepo_commit_release(&c2);
+	gitrepo_commit_release(&c1);
+	free(ref1);
+}
+
 /* A bot branch someone amended (same parent, one more file) is rebuilt. */
 static void test_foreign_commit_rebuilt(void **state)
 {
@@ -729,6 +788,7 @@ int main(void)
 	    cmocka_unit_test(test_branch_name),
 	    cmocka_unit_test_setup_teardown(test_commit_leaves_work_tree_alone, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_idempotent_and_rebuilt, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_upstream_adopted, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_foreign_commit_rebuilt, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_no_change, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_bad_specs, setup, teardown),
