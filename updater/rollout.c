@@ -140,7 +140,11 @@ static int canary_of(const struct item *items, size_t nr, const char *image)
 	return best;
 }
 
-/* Whether every item of the canary on `image` is already on `tag` or newer in the base. */
+/*
+ * Whether every item of the canary on `image` is already on `tag` or newer in the base. Every
+ * shard sees the canary's items (another shard's are scanned, only skipped), so every shard
+ * decides the same.
+ */
 static int canary_holds(const struct item *items, size_t nr, const char *image, int canary,
                         const char *tag)
 {
@@ -149,9 +153,8 @@ static int canary_holds(const struct item *items, size_t nr, const char *image, 
 	for (i = 0; i < nr; i++) {
 		const struct item *it = &items[i];
 		if (!it->image || strcmp(it->image, image) || it->group_id.k != canary ||
-		    (it->status != STATUS_BUMPED && it->status != STATUS_UP_TO_DATE))
-			continue; /* (another shard's canary items: their tags are not known here)
-			           */
+		    !eligible(it))
+			continue;
 		seen++;
 		if (!it->tag || tagver_is_upgrade(it->tag, tag))
 			return 0;

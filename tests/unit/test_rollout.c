@@ -334,6 +334,28 @@ static void test_hand_bumped_canary(void **state)
 	fx_release(&f);
 }
 
+/* A canary bumped by hand releases its tag in every shard, not only in the canary's own. */
+static void test_hand_bumped_canary_every_shard(void **state)
+{
+	struct fixture f;
+	struct item *canary, *a;
+	(void)state;
+
+	fx_init(&f, 8);
+	strlist_push(&f.cfg.rollout.canary_packs, "Canary");
+	f.cfg.cli.shard_k = 2;
+	f.cfg.cli.shard_n = 2;
+	canary = fx_item(&f, "Canary", NULL); /* on T1, in shard 1 */
+	canary->status = STATUS_SKIPPED;
+	canary->reason = strdup("another shard");
+	a = fx_item(&f, pack_in_group(&f.cfg, 1), T1); /* group 1: shard 2 */
+	fx_decide(&f);
+	assert_int_equal(a->status, STATUS_BUMPED);
+	assert_string_equal(a->target, T1);
+	assert_string_equal(f.ro.images[0].released, T1);
+	fx_release(&f);
+}
+
 static void test_report(void **state)
 {
 	struct fixture f;
@@ -425,6 +447,7 @@ int main(void)
 	    cmocka_unit_test(test_max_open_and_shards),
 	    cmocka_unit_test(test_cleanup),
 	    cmocka_unit_test(test_hand_bumped_canary),
+	    cmocka_unit_test(test_hand_bumped_canary_every_shard),
 	    cmocka_unit_test(test_report),
 	    cmocka_unit_test(test_dashboard),
 	};
