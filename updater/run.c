@@ -646,9 +646,11 @@ static void build_report(struct run *r)
 		             w->pr_number, w->pr_url, waiting ? "waiting" : w->pr_outcome});
 	}
 	for (i = 0; r->rollout_on && i < r->ro.nr_close; i++) {
-		const struct rollout_pr *pr = &r->ro.prs[r->ro.close[i].pr];
+		/* The forge's record: closing it refreshed its strings, which the rollout's
+		 * copy of the pull request borrowed. */
+		const struct forge_pr *pr = r->ro.prs[r->ro.close[i].pr].handle;
 		report_add_branch(
-		    rep, &(struct report_branch){pr->branch, NULL, NULL, 0, 0, pr->number, pr->url,
+		    rep, &(struct report_branch){pr->head, NULL, NULL, 0, 0, pr->number, pr->url,
 		                                 r->cfg->cli.dry_run ? "to close" : "closed"});
 	}
 	if (r->rollout_on) {
