@@ -174,19 +174,28 @@ static struct taglist *released_tags(struct rollout *ro, const struct taglist *a
 	out->image = xstrdup(image);
 	for (i = 0; all && i < all->nr; i++) {
 		const struct tag_entry *t = &all->v[i];
-		long long first_merge = 0;
+		long long by_canary = 0, by_other = 0;
 		int released;
-		/* Released by a merge (the earliest counts), else by a canary bumped by hand. */
+		/*
+		 * The canary's own merge puts the tag on trial for cadence_hours (the earliest
+		 * merge counts). Any other tag is released by a canary that runs it (bumped by
+		 * hand), or by another group's merge cadence_hours old; such a merge of a tag
+		 * released by the canary never takes the release back.
+		 */
 		for (p = 0; p < ro->nr_prs; p++) {
 			const struct rollout_pr *pr = &ro->prs[p];
+			long long *first =
+			    pr->known && pr->group.k == canary ? &by_canary : &by_other;
 			if (pr->state == ROLLOUT_PR_MERGED && carried(pr, image, t->name) &&
-			    (!first_merge || pr->merged_at < first_merge))
-				first_merge = pr->merged_at;
+			    (!*first || pr->merged_at < *first))
+				*first = pr->merged_at;
 		}
-		if (first_merge)
-			released = first_merge + cadence <= ro->now;
+		if (by_canary)
+			released = by_canary + cadence <= ro->now;
 		else
-			released = canary != -2 && canary_holds(items, nr, image, canary, t->name);
+			released =
+			    (by_other && by_other + cadence <= ro->now) ||
+			    (canary != -2 && canary_holds(items, nr, image, canary, t->name));
 		if (!released)
 			continue;
 		taglist_add(out, t->name, t->has_time ? &t->updated : NULL, t->digest);

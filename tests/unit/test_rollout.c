@@ -97,6 +97,14 @@ static void fx_pr(struct fixture *f, const char *branch, enum rollout_pr_state s
 	strlist_clear(&pr.carried);
 }
 
+/* The branch of group k. */
+static const char *branch_of(int k)
+{
+	static char branch[32];
+	snprintf(branch, sizeof(branch), "dockerbump/group-%d", k);
+	return branch;
+}
+
 static void fx_decide(struct fixture *f)
 {
 	if (!f->ro.cfg)
@@ -334,6 +342,38 @@ static void test_hand_bumped_canary(void **state)
 	fx_release(&f);
 }
 
+/*
+ * A tag the canary runs by hand is released, and another group's merge of it does not take
+ * that back (its open pull requests would lose their target and be closed); the canary's own
+ * merge of a tag still waits for the cadence, even though the canary then runs it.
+ */
+static void test_release_is_kept(void **state)
+{
+	struct fixture f;
+	struct item *canary, *a;
+	(void)state;
+
+	fx_init(&f, 8);
+	strlist_push(&f.cfg.rollout.canary_packs, "Canary");
+	fx_pr(&f, branch_of(3), ROLLOUT_PR_MERGED, NOW - 2 * HOURS, T1);
+	fx_item(&f, "Canary", NULL); /* on T1, bumped by hand */
+	a = fx_item(&f, pack_in_group(&f.cfg, 2), T1);
+	fx_decide(&f);
+	assert_int_equal(a->status, STATUS_BUMPED);
+	assert_string_equal(a->target, T1);
+	fx_release(&f);
+
+	fx_init(&f, 8);
+	strlist_push(&f.cfg.rollout.canary_packs, "Canary");
+	fx_pr(&f, "dockerbump/canary", ROLLOUT_PR_MERGED, NOW - 2 * HOURS, T1);
+	canary = fx_item(&f, "Canary", NULL); /* on T1 through its own merge */
+	(void)canary;
+	a = fx_item(&f, pack_in_group(&f.cfg, 2), T1);
+	fx_decide(&f);
+	assert_int_equal(a->status, STATUS_WAITING);
+	fx_release(&f);
+}
+
 /* A canary bumped by hand releases its tag in every shard, not only in the canary's own. */
 static void test_hand_bumped_canary_every_shard(void **state)
 {
@@ -448,6 +488,7 @@ int main(void)
 	    cmocka_unit_test(test_cleanup),
 	    cmocka_unit_test(test_hand_bumped_canary),
 	    cmocka_unit_test(test_hand_bumped_canary_every_shard),
+	    cmocka_unit_test(test_release_is_kept),
 	    cmocka_unit_test(test_report),
 	    cmocka_unit_test(test_dashboard),
 	};
