@@ -54,6 +54,15 @@ int job_open(struct job *job, struct db_err *err)
 	if (ret)
 		return ret;
 	ret = gitrepo_resolve_base(&base, job->repo, cfg->git.base, cfg->git.remote, err);
+	if (ret == DB_ENOTFOUND && cfg->git.base) { /* a base that is not there: say the fix */
+		char *why = xstrdup(err->msg);
+		db_err_clear(err);
+		ret = db_err_set(err, DB_ENOTFOUND,
+		                 "%s (the base, in '%s'): pass --base (or git.base) with a branch, "
+		                 "tag or commit the clone has, or fetch it first",
+		                 why, cfg->cli.dir);
+		free(why);
+	}
 	if (ret)
 		return ret;
 	git_oid_cpy(&job->base, &base.id);
