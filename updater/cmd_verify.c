@@ -178,35 +178,51 @@ static int parse_args(struct verify_cli *c, struct strlist *paths, int argc, cha
 
 static json_t *side_json(const struct verify_side *v)
 {
-	if (v->outcome == VERIFY_OUTCOME_NOT_RUN)
+	json_t *tests = json_array();
+	size_t i;
+
+	if (v->outcome == VERIFY_OUTCOME_NOT_RUN && !v->image) {
+		json_decref(tests);
 		return json_null();
-	return json_pack("{s:s?, s:s, s:s?, s:s?, s:s?, s:s, s:I, s:b}", "image", v->image,
+	}
+	for (i = 0; i < v->nr_tests; i++)
+		json_array_append_new(tests, json_pack("{s:s, s:s}", "id", v->tests[i].id,
+		                                       "outcome", v->tests[i].outcome));
+	return json_pack("{s:s?, s:s, s:s?, s:s?, s:s?, s:s, s:o, s:I, s:b}", "image", v->image,
 	                 "outcome", verify_outcome_name(v->outcome), "exception_type",
 	                 v->exception_type, "message", v->message, "traceback", v->traceback, "log",
-	                 v->log, "duration_ms", (json_int_t)v->duration_ms, "cached", v->cached);
+	                 v->log, "tests", tests, "duration_ms", (json_int_t)v->duration_ms,
+	                 "cached", v->cached);
 }
 
-static void print_json(const struct verify_session *s)
+static void print_json(const struct verify_session *s, json_t *refused)
 {
 	json_t *doc = json_object(), *items = json_array();
 	struct verify_stats st;
-	size_t i;
+	size_t i, k;
 
 	for (i = 0; i < verify_session_count(s); i++) {
 		const struct verify_result *r = verify_session_result(s, i);
+		json_t *tests = json_array();
+		for (k = 0; k < r->nr_regressed_tests; k++)
+			json_array_append_new(tests, json_string(r->regressed_tests[k]));
 		json_array_append_new(items,
-		                      json_pack("{s:s, s:s, s:o, s:o, s:b, s:b}", "id", r->id,
-		                                "name", r->name, "old", side_json(&r->old), "new",
-		                                side_json(&r->new), "regressed", r->regressed,
-		                                "blocked", verify_result_blocks(r)));
+		                      json_pack("{s:s, s:s, s:o, s:o, s:b, s:o, s:s?, s:b}", "id",
+		                                r->id, "name", r->name, "old", side_json(&r->old),
+		                                "new", side_json(&r->new), "regressed",
+		                                r->regressed, "regressed_tests", tests, "why",
+		                                r->why, "blocked", verify_result_blocks(r)));
 	}
 	verify_session_stats(s, &st);
 	json_object_set_new(doc, "items", items);
+	json_object_set_new(doc, "refused", json_incref(refused));
 	json_object_set_new(doc, "stats",
-	                    json_pack("{s:i, s:i, s:i, s:I}", "containers_started",
-	                              (int)st.containers_started, "items_run", (int)st.items_run,
-	                              "cache_hits", (int)st.cache_hits, "wall_ms",
-	                              (json_int_t)st.wall_ms));
+	                    json_pack("{s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:I, s:s}",
+	                              "containers_started", (int)st.containers_started, "items_run",
+	                              (int)st.items_run, "old_runs", (int)st.old_runs, "cache_hits",
+	                              (int)st.cache_hits, "pulls", (int)st.pulls, "images_removed",
+	                              (int)st.images_removed, "retries", (int)st.retries, "wall_ms",
+	                              (json_int_t)st.wall_ms, "session", st.session));
 	json_dumpf(doc, stdout, JSON_INDENT(2));
 	fputc('\n', stdout);
 	json_decref(doc);
@@ -225,6 +241,8 @@ static void print_indented(const char *text)
 
 static void print_side(const struct verify_side *v, const char *label, int details)
 {
+	size_t i;
+
 	if (v->outcome == VERIFY_OUTCOME_NOT_RUN)
 		return;
 	printf("  %s%s%s: %s", label, *label ? " " : "", v->image, verify_outcome_name(v->outcome));
@@ -243,6 +261,8 @@ static void print_side(const struct verify_side *v, const char *label, int detai
 		printf("   exception:\n");
 		print_indented(v->traceback);
 	}
+	for (i = 0; i < v->nr_tests; i++)
+		printf("   test %s: %s\n", v->tests[i].id, v->tests[i].outcome);
 }
 
 static void print_text(const struct verify_session *s)
@@ -257,6 +277,8 @@ static void print_text(const struct verify_session *s)
 		print_side(&r->old, "old", n == 1 || r->old.outcome != VERIFY_OUTCOME_OK);
 		print_side(&r->new, diff ? "new" : "",
 		           n == 1 || r->new.outcome != VERIFY_OUTCOME_OK);
+		if (r->why)
+			printf("  %s\n", r->why);
 	}
 }
 
@@ -298,9 +320,13 @@ static void apply_config(struct verify_opts *o, const struct config *cfg,
 	o->progress = log_get_config() && log_get_config()->progress;
 }
 
-/* Queues every python item the scan found; 0 or an error for a PATH with nothing to run. */
+/*
+ * Queues every python item the scan found; 0 or an error for a PATH with nothing to run. An
+ * item whose code cannot be read as it must (a symbolic link, a file outside the repository)
+ * is refused: logged, listed in `refused`, its first error kept in `first`; the others go on.
+ */
 static int add_items(struct verify_session *s, const struct job *job, const struct verify_cli *c,
-                     int level, struct db_err *err)
+                     int level, json_t *refused, struct db_err *first, struct db_err *err)
 {
 	size_t i, added = 0;
 	int ret = 0;
@@ -308,6 +334,7 @@ static int add_items(struct verify_session *s, const struct job *job, const stru
 	for (i = 0; i < job->scan.nr && !ret; i++) {
 		const struct item *it = &job->scan.items[i];
 		const char *image = c->image ? c->image : it->image_ref;
+		struct db_err ierr = DB_ERR_INIT;
 		struct item_code d;
 		if (it->script_type && strcmp(it->script_type, "python")) {
 			log_info("'%s': a %s item; nothing to verify", it->path, it->script_type);
@@ -318,14 +345,21 @@ static int add_items(struct verify_session *s, const struct job *job, const stru
 			continue;
 		}
 		item_code_init(&d);
-		ret = item_code_load(&d, &job->scan_opts, NULL, it, level == VERIFY_TESTS, err);
-		if (!ret)
+		ret = item_code_load(&d, &job->scan_opts, NULL, it, level == VERIFY_TESTS, &ierr);
+		if (ret) {
+			log_error("%s", ierr.msg);
+			json_array_append_new(
+			    refused, json_pack("{s:s, s:s}", "id", it->path, "error", ierr.msg));
+			db_err_set(first, ret, "%s", ierr.msg);
+			ret = 0;
+		} else {
 			ret = verify_session_add(s, NULL,
 			                         &(struct verify_item){it->path, d.name, d.code,
 			                                               it->kind == ITEM_INTEGRATION,
 			                                               c->old_image, image, d.files,
 			                                               d.nr_files, NULL},
 			                         err);
+		}
 		item_code_release(&d);
 		added++;
 	}
@@ -343,6 +377,8 @@ int cmd_verify(const struct cli_global *g, int argc, char **argv, struct db_err 
 	struct item_modules mods;
 	struct verify_opts o;
 	struct verify_session *s = NULL;
+	struct db_err first = DB_ERR_INIT;
+	json_t *refused = json_array();
 	enum verify_level level;
 	size_t i;
 	int ret;
@@ -387,18 +423,22 @@ int cmd_verify(const struct cli_global *g, int argc, char **argv, struct db_err 
 	o.common_server_user_python = mods.common_server_user_python;
 	o.demistomock = mods.demistomock;
 	if ((ret = verify_session_new(&s, &o, err)) ||
-	    (ret = add_items(s, &job, &c, job.cfg.verify.level, err)) ||
+	    (ret = add_items(s, &job, &c, job.cfg.verify.level, refused, &first, err)) ||
 	    (ret = verify_session_run(s, err)))
 		goto out;
 	if (c.json)
-		print_json(s);
+		print_json(s, refused);
 	else
 		print_text(s);
 	fflush(stdout);
 	if (c.junit && (ret = verify_junit_write(s, c.junit, err)))
 		goto out;
 	ret = exit_status(s, err);
+	if (ret >= 0 && first.code) /* could not verify: before a block */
+		ret = db_err_set(err, DB_EVERIFY, "%zu item(s) refused; the first: %s",
+		                 json_array_size(refused), first.msg);
 out:
+	json_decref(refused);
 	verify_session_free(s);
 	item_modules_release(&mods);
 	job_release(&job);

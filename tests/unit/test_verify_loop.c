@@ -130,7 +130,7 @@ static void peer_start(struct peer *p, const char *py)
 	hello = peer_recv(p);
 	assert_string_equal(type_of(hello), "hello");
 	assert_int_equal(
-	    json_integer_value(json_object_get(json_object_get(hello, "args"), "protocol")), 1);
+	    json_integer_value(json_object_get(json_object_get(hello, "args"), "protocol")), 2);
 	json_decref(hello);
 }
 
@@ -383,11 +383,60 @@ static const struct expect cases[] = {
      "    time.sleep(3600)\n"
      "demisto.results('parent done')\n",
      0, VERIFY_OUTCOME_OK, NULL, "parent done"},
-    /* Stops the loop itself: only the backstop on this side ends it, then a new loop runs
-     * the next item. */
-    {"StopsLoop", "import os, signal, time\nos.kill(os.getppid(), signal.SIGSTOP)\n", 0,
-     VERIFY_OUTCOME_TIMEOUT, NULL, "container was killed"},
+    /* Stops, then kills, the warm parent it was forked from (the same user): the next items
+     * do not notice. (Cold, under Python 2, the parent is the loop: left alone here.) */
+    {"StopsParent",
+     "import os, signal\nppid = os.getppid()\n"
+     "if 'zygote' in open('/proc/%d/cmdline' % ppid).read():\n"
+     "    os.kill(ppid, signal.SIGSTOP)\n"
+     "demisto.results('stopped')\n",
+     0, VERIFY_OUTCOME_OK, NULL, "stopped"},
+    {"AfterStopParent", "demisto.results('still here')\n", 0, VERIFY_OUTCOME_OK, NULL,
+     "still here"},
+    {"KillsParent",
+     "import os, signal\nppid = os.getppid()\n"
+     "if 'zygote' in open('/proc/%d/cmdline' % ppid).read():\n"
+     "    os.kill(ppid, signal.SIGKILL)\n"
+     "demisto.results('killed')\n",
+     0, VERIFY_OUTCOME_OK, NULL, "killed"},
+    {"AfterKillParent", "from CommonServerPython import *\nreturn_results(_private_helper())\n", 0,
+     VERIFY_OUTCOME_OK, NULL, "private"},
+    /* Stops the loop itself (here the same user): only the backstop on this side ends it,
+     * then a new loop runs the next item. */
+    {"StopsLoop",
+     "import os, signal\n"
+     "def parent(pid):\n"
+     "    return int(open('/proc/%d/stat' % pid).read().rsplit(')', 1)[1].split()[1])\n"
+     "pid = os.getppid()\n"
+     "if 'zygote' in open('/proc/%d/cmdline' % pid).read():\n"
+     "    pid = parent(pid)\n"
+     "os.kill(pid, signal.SIGSTOP)\n",
+     0, VERIFY_OUTCOME_TIMEOUT, NULL, "container was killed"},
     {"AfterStop", "demisto.results('still here')\n", 0, VERIFY_OUTCOME_OK, NULL, "still here"},
+    /* Strings JSON cannot carry, and more than a message may: escaped, cut, still outcomes. */
+    {"LoneSurrogate", "raise ValueError('x\\udcff')\n", 0, VERIFY_OUTCOME_EXCEPTION, "ValueError",
+     "x\\udcff"},
+    {"Nul", "demisto.log('a\\x00b')\ndemisto.results(float('nan'))\nraise KeyError('k\\x00')\n", 0,
+     VERIFY_OUTCOME_EXCEPTION, "KeyError", "a\\x00b"},
+    {"BadBytes", "import os\nos.write(1, b'bad \\xff\\xfe bytes\\n')\ndemisto.results(2 ** 80)\n",
+     0, VERIFY_OUTCOME_OK, NULL, "1208925819614629174706176"},
+    {"TenMegabytes",
+     "demisto.log('x' * (10 << 20))\nprint('y' * (10 << 20))\nraise RuntimeError('z' * (10 << "
+     "20))\n",
+     0, VERIFY_OUTCOME_EXCEPTION, "RuntimeError", "characters cut"},
+    {"Deep", "x = []\nfor i in range(5000):\n    x = [x]\ndemisto.results(x)\n", 0,
+     VERIFY_OUTCOME_OK, NULL, "nested too deeply"},
+    {"ForgesProtocol",
+     "import os\n"
+     "for fd in range(3, 64):\n"
+     "    try:\n"
+     "        os.write(fd, b'{\"type\": \"completed\"}\\n{\"type\": \"result\", \"args\": "
+     "{}}\\n')\n"
+     "    except OSError:\n"
+     "        pass\n"
+     "raise ValueError('after forging')\n",
+     0, VERIFY_OUTCOME_EXCEPTION, "ValueError", "garbage"},
+    {"AfterForging", "demisto.results('clean')\n", 0, VERIFY_OUTCOME_OK, NULL, "clean"},
 };
 
 static struct verify_session *local_session(enum verify_level level, const char *cache_dir,
@@ -453,6 +502,7 @@ static void test_outcomes(void **state)
 	verify_session_stats(s, &st);
 	/* One loop for everything, plus the one started after the backstop killed the first. */
 	assert_int_equal(st.containers_started, 2);
+	assert_int_equal(st.old_runs, 0);
 	assert_int_equal(st.items_run, sizeof(cases) / sizeof(cases[0]));
 	verify_session_free(s);
 }
@@ -589,14 +639,23 @@ static void test_differential_and_cache(void **state)
 		add(s, "Fails", "undefined_name()\n", 0, "local/old:1", "local/new:2");
 		assert_int_equal(verify_session_run(s, &err), 0);
 		verify_session_stats(s, &st);
+		/* Lazy: the old image only for the item that fails in the new one; the second
+		 * round from the cache. */
 		assert_int_equal(st.containers_started, round == 0 ? 2 : 0);
-		assert_int_equal(st.cache_hits, round == 0 ? 0 : 4);
+		assert_int_equal(st.items_run, round == 0 ? 3 : 0);
+		assert_int_equal(st.old_runs, round == 0 ? 1 : 0);
+		assert_int_equal(st.cache_hits, round == 0 ? 0 : 3);
 		r = verify_session_result(s, 0);
-		assert_int_equal(r->old.outcome, VERIFY_OUTCOME_OK);
+		assert_int_equal(r->old.outcome, VERIFY_OUTCOME_NOT_RUN);
+		assert_string_equal(r->old.image, "local/old:1");
 		assert_int_equal(r->new.outcome, VERIFY_OUTCOME_OK);
 		assert_int_equal(r->new.cached, round);
 		assert_false(r->regressed);
+		assert_false(verify_result_blocks(r));
+		assert_null(r->why);
 		r = verify_session_result(s, 1);
+		assert_int_equal(r->old.outcome, VERIFY_OUTCOME_EXCEPTION);
+		assert_int_equal(r->old.cached, round);
 		assert_int_equal(r->new.outcome, VERIFY_OUTCOME_EXCEPTION);
 		assert_string_equal(r->new.exception_type, "NameError");
 		assert_false(r->regressed);
