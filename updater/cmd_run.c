@@ -111,6 +111,7 @@ struct run {
 	struct batch_work *work; /* one per plan batch */
 	const char *push_remote;
 	int dry_run, no_push, blocked;
+	size_t unverified; /* items verification could not judge: error, exit 1 */
 	const char *junit;
 	struct {
 		int batch_size, jobs, verify, pr; /* 0: not given; verify and pr are enum + 1 */
@@ -391,6 +392,7 @@ static int verify_batches(struct run *r, struct db_err *err)
 				nitems++;
 				item_fail(it, STATUS_ERROR,
 				          "the item's code could not be read for verification");
+				r->unverified++;
 				drop[ndrop++] = bt->items[i];
 				continue;
 			}
@@ -404,21 +406,17 @@ static int verify_batches(struct run *r, struct db_err *err)
 				    vr->new.exception_type && vr->new.message ? ": " : "",
 				    vr->new.message ? vr->new.message : "");
 			if (verify_result_blocks(vr)) {
-				char *why =
-				    vr->regressed
-				        ? xasprintf("verification regressed: %s in %s, %s in %s",
-				                    it->verify_old, vr->old.image, it->verify_new,
-				                    vr->new.image)
-				        : xasprintf(
-				              "verification could not run the new image '%s': %s",
-				              vr->new.image,
-				              vr->new.message ? vr->new.message : "error");
+				/* vr->why names the outcomes, the exception and the tests. */
+				char *why = xasprintf("%s%s", vr->regressed ? "verification " : "",
+				                      vr->why ? vr->why : "verification failed");
 				log_warn("'%s': %s", it->path, why);
 				item_fail(it, vr->regressed ? STATUS_VERIFY_FAILED : STATUS_ERROR,
 				          why);
 				free(why);
 				if (vr->regressed)
 					r->blocked = 1;
+				else
+					r->unverified++;
 				drop[ndrop++] = bt->items[i];
 			}
 		}
@@ -984,6 +982,9 @@ out:
 		return 0;
 	if (!ret && pending_err)
 		ret = pending_err;
+	if (!ret && r.unverified) /* SPEC §7: an item in error is exit 1, before a block */
+		ret = db_err_set(err, DB_EVERIFY,
+		                 "%zu item(s) could not be verified; see the report", r.unverified);
 	if (!ret && r.blocked)
 		return 3;
 	return ret;
