@@ -65,6 +65,7 @@ struct verify_session {
 	size_t nr_images, alloc_images;
 	struct vlocal local;
 	int listed;
+	unsigned seq; /* container names */
 };
 
 static const char *const outcome_names[] = {
@@ -927,7 +928,8 @@ static size_t run_side(struct verify_session *s, struct pending *p, size_t nr)
 	}
 	if (nr_runs) {
 		struct vengine_opts eo = {&s->opts,   (const char *)embed_loop, embed_loop_len,
-		                          s->modules, s->stats.session,         &s->stats};
+		                          s->modules, s->stats.session,         &s->seq,
+		                          &s->stats};
 		struct db_err err = DB_ERR_INIT;
 		verify_engine_run(&eo, runs, nr_runs, &err);
 		s->stats.items_run += (unsigned)nr_runs;

@@ -106,7 +106,6 @@ struct worker {
 struct engine {
 	const struct vengine_opts *eo;
 	const struct verify_opts *o;
-	unsigned seq; /* container names */
 	size_t total, done;
 };
 
@@ -528,7 +527,8 @@ static void container_start(struct engine *e, struct worker *w)
 	struct db_err sub = DB_ERR_INIT;
 
 	worker_reset(w);
-	snprintf(w->name, sizeof(w->name), "dockerbump-verify-%s-%u", e->eo->session, e->seq++);
+	snprintf(w->name, sizeof(w->name), "dockerbump-verify-%s-%u", e->eo->session,
+	         (*e->eo->seq)++);
 	build_argv(&a, e, w);
 	if (proc_spawn(&w->proc, a.v,
 	               PROC_STDIN | PROC_STDOUT | PROC_STDERR |
@@ -908,7 +908,7 @@ static struct job *group_by_image(struct vrun *runs, size_t nr, size_t *nr_jobs)
 int verify_engine_run(const struct vengine_opts *eo, struct vrun *runs, size_t nr,
                       struct db_err *err)
 {
-	struct engine e = {eo, eo->opts, 0, nr, 0};
+	struct engine e = {eo, eo->opts, nr, 0};
 	size_t nr_jobs, next_job = 0, nw = (size_t)(eo->opts->jobs > 0 ? eo->opts->jobs : 1), i;
 	struct job *jobs = group_by_image(runs, nr, &nr_jobs);
 	struct worker *workers = xcalloc(nw, sizeof(*workers));

@@ -92,6 +92,7 @@ struct vengine_opts {
 	size_t loop_len;
 	const char *modules; /* `"modules":{...}` fragment for a container's first run, or NULL */
 	const char *session; /* names and labels the containers */
+	unsigned *seq;       /* numbers them: never twice in a session */
 	struct verify_stats *stats;
 };
 

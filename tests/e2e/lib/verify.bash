@@ -61,6 +61,8 @@ assert_no_leftovers() {
 }
 verify_cleanup() {
 	own_leftovers | xargs -r "$real_docker" rm -f >/dev/null 2>&1 || true
+	# DOCKERBUMP_TEST_KEEP=DIR keeps the test's files there, to look at a failure.
+	[ -z "${DOCKERBUMP_TEST_KEEP:-}" ] || cp -a "$tmp/." "$DOCKERBUMP_TEST_KEEP/" || true
 	cleanup
 }
 trap verify_cleanup EXIT
