@@ -728,8 +728,24 @@ class TestCollector(object):
         self.order = []
         self.outcomes = {}
         self.errors = []
+        self.first = None  # (test id, why) of the first failure or error
 
-    def record(self, nodeid, outcome):
+    @staticmethod
+    def reason(report):
+        """The exception of a failed report, one line: "ModuleNotFoundError:
+        No module named 'yaml'"."""
+        crash = getattr(getattr(report, 'longrepr', None), 'reprcrash', None)
+        text = to_text(getattr(crash, 'message', None) or '')
+        if not text:
+            lines = to_text(str(report.longrepr)).splitlines()
+            marked = [l[1:].strip() for l in lines if l.startswith('E ')]
+            text = marked[-1] if marked else (lines[-1] if lines else '')
+        return text.strip().split('\n')[0][:300]
+
+    def record(self, nodeid, outcome, report=None):
+        if report is not None and self.first is None and \
+                outcome in ('failed', 'error'):
+            self.first = (nodeid, self.reason(report))
         if nodeid not in self.outcomes:
             self.order.append(nodeid)
         # An error in setup or teardown stays the test's outcome.
@@ -739,15 +755,15 @@ class TestCollector(object):
     def pytest_runtest_logreport(self, report):
         if report.when == 'call':
             self.record(report.nodeid, 'passed' if report.passed else
-                        'failed' if report.failed else 'skipped')
+                        'failed' if report.failed else 'skipped', report)
         elif report.failed:
-            self.record(report.nodeid, 'error')
+            self.record(report.nodeid, 'error', report)
         elif report.skipped:
             self.record(report.nodeid, 'skipped')
 
     def pytest_collectreport(self, report):
         if report.failed:
-            self.record(report.nodeid or '<collection>', 'error')
+            self.record(report.nodeid or '<collection>', 'error', report)
             self.errors.append(to_text(str(report.longrepr))[-2000:])
 
     def failed(self):
@@ -808,10 +824,12 @@ def run_tests(chan, req, moddir, workdir):
         etype = 'TestsFailed' if rc == 1 else 'TestsError'
         lines = ['failed: ' + n for n in collector.failed()] + \
             collector.errors
+        message = 'pytest exit code %d' % rc
+        if collector.first:
+            message += '; first: %s: %s' % collector.first
         chan.send({'type': 'exception',
                    'args': {'exception': lines, 'type': etype,
-                            'module': 'pytest',
-                            'message': 'pytest exit code %d' % rc}})
+                            'module': 'pytest', 'message': message}})
 
 
 def run_item(proto_in, proto_out):
@@ -1558,8 +1576,10 @@ class Supervisor(object):
                      'args': {'exitcode': None, 'signal': None,
                               'reason': 'spawn', 'message': str(e)}}
         if runner is not None:
-            final = self.pump(runner, encode_line(child),
-                              time.time() + timeout, timeout, budget)
+            # The server's request, whole: clean() is for what goes out.
+            request = to_bytes(json.dumps(child)) + b'\n'
+            final = self.pump(runner, request, time.time() + timeout, timeout,
+                              budget)
         self.sweep()
         shutil.rmtree(workdir, ignore_errors=True)
         if final is not None:
@@ -1572,11 +1592,12 @@ class Supervisor(object):
         """Passes on what an item may say; anything else is garbage."""
         msg = decode_line(line)
         kind = msg.get('type') if msg is not None else None
-        if msg is None or not isinstance(kind, (str, text_type)) or \
-                kind in RESERVED:
+        if msg is None or not isinstance(kind, (str, text_type)):
             return forward({'type': 'entryLog',
                             'args': {'message': to_text(line),
                                      'source': 'garbage'}})
+        # A synchronous request is named after its method (demisto.error()
+        # sends "error"): the server answers it, whatever the name.
         if msg.get('sync') is True:
             if not isinstance(msg.get('id'), int_types):
                 return forward({'type': 'entryLog',

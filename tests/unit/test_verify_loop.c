@@ -348,6 +348,9 @@ static const struct expect cases[] = {
      "assert demisto.args() == {}\n"
      "assert demisto.command() == ''\n",
      0, VERIFY_OUTCOME_OK, NULL, "[info] informed twice"},
+    /* demisto.error() is a synchronous request named "error", like any other. */
+    {"ErrorLog", "demisto.error('noted')\ndemisto.results('after the error log')\n", 0,
+     VERIFY_OUTCOME_OK, NULL, "[error] noted"},
     {"Integration", "assert demisto.command() == 'test-module'\ndemisto.results('ok')\n", 1,
      VERIFY_OUTCOME_OK, NULL, "[result] \"ok\""},
     {"MockFallback", "assert demisto.getCustomThing() == 42\n", 0, VERIFY_OUTCOME_OK, NULL, NULL},
@@ -671,6 +674,31 @@ static void test_differential_and_cache(void **state)
 	}
 }
 
+/* Code (and modules) far longer than any message the loop sends reach the item whole. */
+static void test_long_code(void **state)
+{
+	struct verify_session *s = local_session(VERIFY_LOAD, "", python());
+	struct db_err err = DB_ERR_INIT;
+	struct buf code = BUF_INIT;
+	const struct verify_result *r;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < 20000; i++)
+		buf_addf(&code,
+		         "value_%zu = %zu  # padding the source past what a message carries\n", i,
+		         i);
+	buf_adds(&code, "demisto.results('last line: %d' % value_19999)\n");
+	add(s, "Long", code.ptr, 0, NULL, "local/python:1");
+	assert_int_equal(verify_session_run(s, &err), 0);
+	r = verify_session_result(s, 0);
+	if (r->new.outcome != VERIFY_OUTCOME_OK || !strstr(r->new.log, "last line: 19999"))
+		fail_msg("Long: %s %s\n%s", verify_outcome_name(r->new.outcome),
+		         r->new.message ? r->new.message : "", r->new.log);
+	buf_release(&code);
+	verify_session_free(s);
+}
+
 /* The benchmark's baseline: a new loop for every item. */
 static void test_no_reuse(void **state)
 {
@@ -706,6 +734,7 @@ int main(void)
 	    cmocka_unit_test(test_tests_level),
 	    cmocka_unit_test(test_tests_level_without_pytest),
 	    cmocka_unit_test(test_differential_and_cache),
+	    cmocka_unit_test(test_long_code),
 	    cmocka_unit_test(test_no_reuse),
 	};
 	int failed = cmocka_run_group_tests(tests, NULL, NULL);
