@@ -131,7 +131,7 @@ int cmd_tags(struct config *cfg, const struct cli_args *args, struct db_err *err
 	} else {
 		image = xstrdup(arg);
 	}
-	if (!registry_image_name_valid(image)) {
+	if (!image_name_valid(image)) {
 		ret = cli_usage_error(err, "tags", "'%s' is not a valid image name", image);
 		goto out;
 	}

@@ -30,29 +30,6 @@
 static const char footer[] = "\n---\n*Opened by dockerbump. A newer tag updates this pull request; "
                              "edits to its title and body are overwritten.*\n";
 
-void pr_result_release(struct pr_result *res)
-{
-	if (!res)
-		return;
-	free(res->url);
-	res->url = NULL;
-	res->number = 0;
-	res->outcome = 0;
-}
-
-const char *pr_outcome_name(enum pr_outcome outcome)
-{
-	switch (outcome) {
-	case PR_CREATED:
-		return "created";
-	case PR_UPDATED:
-		return "updated";
-	case PR_UNCHANGED:
-		return "unchanged";
-	}
-	return "none";
-}
-
 /*
  * The length of the well-formed UTF-8 sequence at `s` (of `n` bytes), or 0 when it is not one
  * (bad lead byte, truncated, overlong, a surrogate, above U+10FFFF).
@@ -258,15 +235,6 @@ void pr_format_title(struct buf *out, const struct pr_request *req)
 	struct pair *pairs;
 	size_t i, n;
 
-	if (!req->group) {
-		buf_adds(out, "Update ");
-		add_printable(out, req->image, strlen(req->image));
-		buf_adds(out, " to ");
-		add_printable(out, req->tag, strlen(req->tag));
-		if (req->batch > 0)
-			buf_addf(out, " (batch %d)", req->batch);
-		return;
-	}
 	n = collect_pairs(&pairs, req, 0);
 	if (!n) {
 		free(pairs);
@@ -802,7 +770,7 @@ int pr_marker_parse(struct pr_marker *out, const char *body, size_t len, struct 
 	}
 	json_object_foreach(images, image, value)
 	{
-		if (!registry_image_name_valid(image)) {
+		if (!image_name_valid(image)) {
 			ret = bad_marker(out, err, "an image is not a valid image name");
 			goto out;
 		}
