@@ -1,9 +1,10 @@
 /*
  * dockerbump: keeps the Docker images of an XSOAR content repository up to date.
  *
- * This file only parses the global options, sets up logging, dispatches to a command, and
- * turns the command's result into an exit status (SPEC §7): 0 finished, 1 operational error,
- * 2 usage or config error, 3 finished but verification blocked at least one bump.
+ * This file parses the command line (through the settings table: updater/cli.h), sets up
+ * logging and the libraries, dispatches to a command, and turns the command's result into an
+ * exit status (SPEC §7): 0 finished, 1 operational error, 2 usage or config error, 3 finished
+ * but verification blocked at least one bump. It is the only place that prints an error.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,123 +16,97 @@
 
 #include "common/log.h"
 #include "updater/cli.h"
+#include "updater/gitrepo.h"
 #include "common/banned.h"
 
-static const char usage[] =
-    "usage: dockerbump [-C DIR] [-c FILE] [--log-format text|json] [-q|-v] COMMAND [OPTIONS]\n"
-    "\n"
-    "Keeps the dockerimage of every Cortex XSOAR integration and script on the newest tag.\n"
-    "\n"
-    "commands:\n"
-    "  scan     list every integration/script with its image, tag, opt-in state and target\n"
-    "  run      the scheduled job: resolve, plan, rewrite, verify, commit, push, open PRs\n"
-    "  tags     list an image's tags, newest first, and the tag each strategy would pick\n"
-    "  verify   run one item in a container and print the outcome\n"
-    "\n"
-    "global options:\n"
-    "  -C DIR                 the content repository (default: .)\n"
-    "  -c FILE                the config file (default: DIR/.dockerbump.yml when present)\n"
-    "  --log-format text|json diagnostics on stderr as text or one JSON object per line\n"
-    "  -q, --quiet            errors and warnings only\n"
-    "  -v, --verbose          debug output\n"
-    "  -h, --help             this help; `dockerbump COMMAND --help` for a command\n"
-    "  --version              print the version\n"
-    "\n"
-    "Run `man dockerbump` or see README.md for configuration and scheduling.\n";
-
-static const struct {
-	const char *name;
-	cli_command_fn fn;
-} commands[] = {
-    {"scan", cmd_scan},
-    {"run", cmd_run},
-    {"tags", cmd_tags},
-    {"verify", cmd_verify},
-};
-
-static int usage_exit(const char *what, const char *arg)
+static void setup_logging(const struct config *cfg)
 {
-	fprintf(stderr, "error: %s '%s'\nrun 'dockerbump --help' for usage\n", what, arg);
-	return 2;
+	const char *no_color = getenv("NO_COLOR");
+	struct log_config lc = {LOG_INFO, 0, 0, 0};
+
+	lc.level = cfg->cli.verbosity < 0   ? LOG_WARN
+	           : cfg->cli.verbosity > 0 ? LOG_DEBUG
+	                                    : LOG_INFO;
+	lc.json = cfg->cli.log_json;
+	lc.color = isatty(STDERR_FILENO) && !(no_color && *no_color);
+	lc.progress = isatty(STDERR_FILENO) && !cfg->cli.log_json;
+	log_setup(&lc);
+}
+
+/* Parses, loads and runs; returns an exit status or a negative db_code with `err` set. */
+static int dispatch(struct config *cfg, int argc, char **argv, struct db_err *err)
+{
+	struct cli_args global = CLI_ARGS_INIT, args = CLI_ARGS_INIT;
+	const struct cli_command *cmd;
+	int ret;
+
+	ret = cli_parse(&global, CMD_GLOBAL, argc, argv, err);
+	if (ret)
+		goto out;
+	cli_apply(cfg, &global);
+	setup_logging(cfg);
+	if (global.help || global.version) {
+		if (global.help)
+			cli_print_help(NULL);
+		else
+			cli_print_version();
+		goto out;
+	}
+	if (global.next >= argc) {
+		cli_print_help(NULL);
+		ret = DB_EUSAGE;
+		db_err_set(err, DB_EUSAGE, "a command is needed");
+		goto out;
+	}
+	cmd = cli_find_command(argv[global.next]);
+	if (!cmd) {
+		ret = cli_usage_error(err, NULL, "unknown command '%s'", argv[global.next]);
+		goto out;
+	}
+	ret = cli_parse(&args, cmd->cmd, argc - global.next, argv + global.next, err);
+	if (ret)
+		goto out;
+	if (args.help || args.version) {
+		if (args.help)
+			cli_print_help(cmd);
+		else
+			cli_print_version();
+		goto out;
+	}
+	if (cmd->cmd && (ret = cli_load_config(cfg, cmd->cmd, &args, err)))
+		goto out;
+	ret = cmd->fn(cfg, &args, err);
+out:
+	cli_args_release(&global);
+	cli_args_release(&args);
+	return ret;
 }
 
 int main(int argc, char **argv)
 {
-	struct cli_global g = {".", NULL, 0, 0};
-	struct log_config lc = {LOG_INFO, 0, 0, 0};
+	struct config cfg;
 	struct db_err err = DB_ERR_INIT;
-	const char *no_color = getenv("NO_COLOR");
-	int i, ret;
-	size_t c;
+	int ret;
 
-	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
-		const char *a = argv[i];
-		if (!strcmp(a, "-C") || !strcmp(a, "-c") || !strcmp(a, "--log-format")) {
-			if (i + 1 >= argc)
-				return usage_exit("a value is needed after", a);
-			if (!strcmp(a, "-C"))
-				g.dir = argv[++i];
-			else if (!strcmp(a, "-c"))
-				g.config_file = argv[++i];
-			else if (!strcmp(argv[++i], "json"))
-				g.log_json = 1;
-			else if (strcmp(argv[i], "text"))
-				return usage_exit("--log-format takes text or json, not", argv[i]);
-		} else if (!strncmp(a, "--log-format=", 13)) {
-			if (!strcmp(a + 13, "json"))
-				g.log_json = 1;
-			else if (strcmp(a + 13, "text"))
-				return usage_exit("--log-format takes text or json, not", a + 13);
-		} else if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) {
-			g.verbosity = -1;
-		} else if (!strcmp(a, "-v") || !strcmp(a, "--verbose")) {
-			g.verbosity = 1;
-		} else if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
-			fputs(usage, stdout);
-			return 0;
-		} else if (!strcmp(a, "--version")) {
-			cli_print_version();
-			return 0;
-		} else {
-			return usage_exit("unknown option", a);
-		}
-	}
-	if (i >= argc) {
-		fputs(usage, stderr);
-		return 2;
-	}
-
-	lc.level = g.verbosity < 0 ? LOG_WARN : g.verbosity > 0 ? LOG_DEBUG : LOG_INFO;
-	lc.json = g.log_json;
-	lc.color = isatty(STDERR_FILENO) && !(no_color && *no_color);
-	lc.progress = isatty(STDERR_FILENO) && !g.log_json;
-	log_setup(&lc);
-
-	for (c = 0; c < sizeof(commands) / sizeof(commands[0]); c++)
-		if (!strcmp(argv[i], commands[c].name))
-			break;
-	if (c == sizeof(commands) / sizeof(commands[0]))
-		return usage_exit("unknown command", argv[i]);
-
+	config_init(&cfg);
 	curl_global_init(CURL_GLOBAL_DEFAULT);
-	git_libgit2_init();
-	/*
-	 * libgit2 caches only trees under 4 KiB by default; the Packs/ tree of a content
-	 * repository is ~50 KiB and is read for every branch, so let the cache keep big trees.
-	 */
-	git_libgit2_opts(GIT_OPT_SET_CACHE_OBJECT_LIMIT, GIT_OBJECT_TREE, (size_t)4 << 20);
-	/*
-	 * Strict creation makes every tree insert look up the entry's object: 1,200 lookups for
-	 * the Packs/ tree of each commit. Our trees come from git_tree_create_updated() over the
-	 * base tree and blobs we have just written, so every entry exists by construction.
-	 */
-	git_libgit2_opts(GIT_OPT_ENABLE_STRICT_OBJECT_CREATION, 0);
-	ret = commands[c].fn(&g, argc - i, argv + i, &err);
+	gitrepo_global_init();
+	ret = dispatch(&cfg, argc, argv, &err);
 	git_libgit2_shutdown();
 	curl_global_cleanup();
+	config_release(&cfg);
 
 	if (ret >= 0)
 		return ret;
-	log_error("%s", err.msg[0] ? err.msg : db_code_name(ret));
+	{
+		/* One log line per line of the message (a config's problems, a usage hint); each
+		 * is escaped by the logger, so no text in it can pass for a line of its own. */
+		const char *p = err.msg[0] ? err.msg : db_code_name(ret);
+		while (*p) {
+			size_t n = strcspn(p, "\n");
+			log_error("%.*s", (int)n, p);
+			p += n + (p[n] == '\n');
+		}
+	}
 	return ret == DB_EUSAGE ? 2 : 1;
 }

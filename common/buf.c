@@ -56,7 +56,11 @@ void buf_grow(struct buf *b, size_t extra)
 
 void buf_setlen(struct buf *b, size_t len)
 {
-	if (!b->alloc) /* only 0 is valid for the shared empty string */
+	/* Past the allocation (or any length on the shared empty string) is a programming error:
+	 * stop here rather than write out of bounds. */
+	if (len >= (b->alloc ? b->alloc : 1))
+		abort();
+	if (!b->alloc)
 		return;
 	b->len = len;
 	b->ptr[len] = '\0';
@@ -177,4 +181,23 @@ void buf_rtrim(struct buf *b)
 	while (n && strchr(" \t\r\n", b->ptr[n - 1]))
 		n--;
 	buf_setlen(b, n);
+}
+
+void buf_add_printable(struct buf *b, const char *s, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c >= 0x20 && c != 0x7f)
+			buf_addch(b, c);
+		else if (c == '\n')
+			buf_adds(b, "\\n");
+		else if (c == '\r')
+			buf_adds(b, "\\r");
+		else if (c == '\t')
+			buf_adds(b, "\\t");
+		else
+			buf_addf(b, "\\x%02x", c);
+	}
 }

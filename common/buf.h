@@ -40,6 +40,8 @@ void buf_release(struct buf *b);
 /* Hands the heap string to the caller (free() it); the buffer is reset to empty. */
 char *buf_detach(struct buf *b, size_t *len);
 void buf_grow(struct buf *b, size_t extra);
+/* Truncates (or, within what buf_grow() reserved, extends) to `len` bytes and terminates;
+ * a length beyond the allocation aborts. */
 void buf_setlen(struct buf *b, size_t len);
 static inline void buf_reset(struct buf *b)
 {
@@ -59,6 +61,11 @@ void buf_splice(struct buf *b, size_t pos, size_t del, const void *data, size_t 
 
 /* Appends `s` as a JSON string literal, quotes included. */
 void buf_add_json_string(struct buf *b, const char *s, size_t len);
+/*
+ * Appends `s` with every control byte written as an escape (\n, \r, \t, \x1b, ...): text that
+ * came from elsewhere stays on one line and cannot drive a terminal.
+ */
+void buf_add_printable(struct buf *b, const char *s, size_t len);
 /* Trims ASCII whitespace at the end. */
 void buf_rtrim(struct buf *b);
 

@@ -6,10 +6,26 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "common/alloc.h"
 #include "common/banned.h"
+
+static const char *file_kind(mode_t mode)
+{
+	if (S_ISDIR(mode))
+		return "a directory";
+	if (S_ISFIFO(mode))
+		return "a FIFO";
+	if (S_ISCHR(mode))
+		return "a character device";
+	if (S_ISBLK(mode))
+		return "a block device";
+	if (S_ISSOCK(mode))
+		return "a socket";
+	return "not a regular file";
+}
 
 int file_read(struct buf *out, const char *path, size_t cap, struct db_err *err)
 {
@@ -19,20 +35,27 @@ int file_read(struct buf *out, const char *path, size_t cap, struct db_err *err)
 	ssize_t n;
 	size_t start = out->len;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* O_NONBLOCK: opening a FIFO must not wait for a writer. Only regular files are read
+	 * (fstat on what was opened, so a symlink is judged by its target), and O_NONBLOCK
+	 * does not change how a regular file reads. */
+	fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
 	if (fd < 0)
 		return db_err_set(err, errno == ENOENT ? DB_ENOTFOUND : DB_ERROR, "'%s': %s", path,
 		                  strerror(errno));
-	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
-		if (cap && (size_t)st.st_size > cap) {
-			ret = db_err_set(err, DB_ETOOBIG, "'%s': larger than %zu bytes", path, cap);
-			goto out;
-		}
-		buf_grow(out, (size_t)st.st_size);
-	} else if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
-		ret = db_err_set(err, DB_ERROR, "'%s': is a directory", path);
+	if (fstat(fd, &st) < 0) {
+		ret = db_err_set(err, DB_ERROR, "'%s': %s", path, strerror(errno));
 		goto out;
 	}
+	if (!S_ISREG(st.st_mode)) {
+		ret = db_err_set(err, DB_ERROR, "'%s': is %s, not a regular file", path,
+		                 file_kind(st.st_mode));
+		goto out;
+	}
+	if (cap && (size_t)st.st_size > cap) {
+		ret = db_err_set(err, DB_ETOOBIG, "'%s': larger than %zu bytes", path, cap);
+		goto out;
+	}
+	buf_grow(out, (size_t)st.st_size);
 	while ((n = read(fd, chunk, sizeof(chunk))) != 0) {
 		if (n < 0) {
 			if (errno == EINTR)
@@ -40,6 +63,7 @@ int file_read(struct buf *out, const char *path, size_t cap, struct db_err *err)
 			ret = db_err_set(err, DB_ERROR, "'%s': %s", path, strerror(errno));
 			goto out;
 		}
+		/* the file may grow while it is read: the cap holds for what is read */
 		if (cap && out->len - start + (size_t)n > cap) {
 			ret = db_err_set(err, DB_ETOOBIG, "'%s': larger than %zu bytes", path, cap);
 			goto out;
@@ -53,13 +77,33 @@ out:
 	return ret;
 }
 
+/* A new temporary file beside `path`, created exclusively (O_EXCL, O_NOFOLLOW): a FIFO or a
+ * symlink planted at a guessable name can neither block the write nor redirect it. The mode
+ * is 0644 less the umask, as for any new file. */
+static int open_temp(char **tmp, const char *path)
+{
+	struct timespec ts;
+	int i, fd = -1;
+
+	for (i = 0; i < 16 && fd < 0; i++) {
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		free(*tmp);
+		*tmp = xasprintf("%s.tmp.%ld.%lx%x", path, (long)getpid(),
+		                 (unsigned long)ts.tv_nsec, (unsigned)i);
+		fd = open(*tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+		if (fd < 0 && errno != EEXIST)
+			break;
+	}
+	return fd;
+}
+
 int file_write_atomic(const char *path, const void *data, size_t len, struct db_err *err)
 {
-	char *tmp = xasprintf("%s.tmp.%ld", path, (long)getpid());
+	char *tmp = NULL;
 	const char *p = data;
 	int fd, ret = 0;
 
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	fd = open_temp(&tmp, path);
 	if (fd < 0) {
 		ret = db_err_set(err, DB_ERROR, "'%s': %s", path, strerror(errno));
 		goto out;

@@ -1,5 +1,6 @@
 #include "common/http.h"
 
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <curl/curl.h>
 #include <errno.h>
@@ -7,10 +8,12 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "common/alloc.h"
+#include "common/clock.h"
 #include "common/log.h"
 #include "common/strnum.h"
 #include "common/banned.h"
@@ -18,6 +21,14 @@
 /* Headers of one response are bounded too: a server cannot grow them without limit. */
 #define MAX_HEADERS      256
 #define MAX_HEADER_VALUE 8192
+/* An answer that sends less than a byte a second for this long is cut (when the timeout is
+ * longer): a slow-loris server gets STALL_S per attempt, not the whole timeout. */
+#define STALL_S 10
+
+struct unreachable {
+	char *origin; /* scheme://host:port */
+	char *msg;
+};
 
 struct http_client {
 	struct http_opts opts;
@@ -28,6 +39,9 @@ struct http_client {
 	pthread_mutex_t lock; /* stats and the jitter state */
 	struct http_stats stats;
 	uint64_t rng;
+	/* servers that could not be reached: later requests fail at once */
+	struct unreachable *unreachable;
+	size_t nr_unreachable, alloc_unreachable;
 };
 
 static void share_lock(CURL *h, curl_lock_data data, curl_lock_access access, void *userp)
@@ -99,12 +113,18 @@ int http_client_new(struct http_client **out, const struct http_opts *opts, stru
 
 void http_client_free(struct http_client *c)
 {
+	size_t j;
 	int i;
 
 	if (!c)
 		return;
 	if (c->share)
 		curl_share_cleanup(c->share);
+	for (j = 0; j < c->nr_unreachable; j++) {
+		free(c->unreachable[j].origin);
+		free(c->unreachable[j].msg);
+	}
+	free(c->unreachable);
 	for (i = 0; i < CURL_LOCK_DATA_LAST; i++)
 		pthread_mutex_destroy(&c->share_locks[i]);
 	pthread_mutex_destroy(&c->lock);
@@ -154,6 +174,51 @@ char *http_escape(const char *s)
 		}
 	}
 	return buf_detach(&b, NULL);
+}
+
+char *http_url(const char *base, const char *path, const char *const *params)
+{
+	CURLU *u = curl_url();
+	char *old_path = NULL, *joined = NULL, *out = NULL;
+	int ok;
+
+	if (!u)
+		return NULL;
+	ok = (!strncasecmp(base, "http://", 7) || !strncasecmp(base, "https://", 8)) &&
+	     curl_url_set(u, CURLUPART_URL, base, 0) == CURLUE_OK &&
+	     curl_url_get(u, CURLUPART_PATH, &old_path, 0) == CURLUE_OK;
+	if (ok && path && *path) {
+		size_t len = strlen(old_path);
+		char *p;
+		while (len && old_path[len - 1] == '/')
+			len--;
+		while (*path == '/')
+			path++;
+		/* the base's path is already encoded: only the new part is encoded here */
+		p = xasprintf("/%s", path);
+		ok = curl_url_set(u, CURLUPART_PATH, p, CURLU_URLENCODE) == CURLUE_OK &&
+		     curl_url_get(u, CURLUPART_PATH, &joined, 0) == CURLUE_OK;
+		free(p);
+		if (ok) {
+			p = xasprintf("%.*s%s", (int)len, old_path, joined);
+			ok = curl_url_set(u, CURLUPART_PATH, p, 0) == CURLUE_OK;
+			free(p);
+		}
+		curl_free(joined);
+		joined = NULL;
+	}
+	for (; ok && params && params[0] && params[1]; params += 2) {
+		char *pair = xasprintf("%s=%s", params[0], params[1]);
+		ok = curl_url_set(u, CURLUPART_QUERY, pair, CURLU_APPENDQUERY | CURLU_URLENCODE) ==
+		     CURLUE_OK;
+		free(pair);
+	}
+	if (ok && curl_url_get(u, CURLUPART_URL, &joined, 0) == CURLUE_OK)
+		out = xstrdup(joined);
+	curl_free(joined);
+	curl_free(old_path);
+	curl_url_cleanup(u);
+	return out;
 }
 
 char *http_resolve_url(const char *base, const char *ref)
@@ -208,14 +273,14 @@ int http_same_origin(const char *a, const char *b)
 
 /* --- one attempt --- */
 
-struct attempt {
+struct sink {
 	struct http_response *res;
 	int too_big;
 };
 
 static size_t on_body(char *data, size_t size, size_t nmemb, void *userp)
 {
-	struct attempt *a = userp;
+	struct sink *a = userp;
 	size_t n = size * nmemb;
 
 	if (buf_add_capped(&a->res->body, data, n) < 0) {
@@ -238,7 +303,7 @@ static void headers_clear(struct http_response *res)
 
 static size_t on_header(char *data, size_t size, size_t nmemb, void *userp)
 {
-	struct attempt *a = userp;
+	struct sink *a = userp;
 	struct http_response *res = a->res;
 	size_t n = size * nmemb, len = n, i, vlen;
 	const char *colon, *v;
@@ -379,14 +444,6 @@ static long backoff_ms(struct http_client *c, int attempt, long server_ms)
 	return (long)(next_random(c) % (uint64_t)(bound + 1));
 }
 
-static void sleep_ms(long ms)
-{
-	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-
-	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-		;
-}
-
 static void log_rate_limits(const struct http_response *res, const char *shown)
 {
 	size_t i;
@@ -410,12 +467,20 @@ static const char *method_name(const struct http_request *req)
 	return req->body ? "POST" : "GET";
 }
 
-static struct curl_slist *build_headers(const struct http_request *req)
+static int is_auth_header(const char *h)
+{
+	return !strncasecmp(h, "authorization:", 14);
+}
+
+/* The request's headers, without Authorization once credentials are withheld. */
+static struct curl_slist *build_headers(const struct http_request *req, int with_credentials)
 {
 	struct curl_slist *list = NULL, *next;
 	const char *const *h;
 
 	for (h = req->headers; h && *h; h++) {
+		if (!with_credentials && is_auth_header(*h))
+			continue;
 		next = curl_slist_append(list, *h);
 		if (!next)
 			abort(); /* allocation failure: the same policy as xmalloc */
@@ -424,136 +489,369 @@ static struct curl_slist *build_headers(const struct http_request *req)
 	return list;
 }
 
-static CURLcode perform(struct http_client *c, CURL *h, const struct http_request *req,
-                        struct curl_slist *headers, struct attempt *a, char *errbuf)
+static int carries_credentials(const struct http_request *req)
 {
-	CURLcode rc;
-	curl_off_t total_us = 0;
-	char *eff = NULL;
+	const char *const *h;
 
-	curl_easy_setopt(h, CURLOPT_URL, req->url);
+	if (req->userpwd || (req->secret_body && req->body))
+		return 1;
+	for (h = req->headers; h && *h; h++)
+		if (is_auth_header(*h))
+			return 1;
+	return 0;
+}
+
+int http_url_loopback(const char *url)
+{
+	CURLU *u = curl_url();
+	char *host = NULL;
+	int yes = 0;
+
+	if (u && curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
+	    curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK) {
+		struct in_addr a4;
+		if (!strcasecmp(host, "localhost") || !strcmp(host, "[::1]"))
+			yes = 1;
+		else if (inet_pton(AF_INET, host, &a4) == 1)
+			yes = (ntohl(a4.s_addr) >> 24) == 127;
+	}
+	curl_free(host);
+	curl_url_cleanup(u);
+	return yes;
+}
+
+int http_credentials_allowed(const char *url)
+{
+	if (!strncasecmp(url, "https://", 8))
+		return 1;
+	return !strncasecmp(url, "http://", 7) && http_url_loopback(url);
+}
+
+/* --- the time budget --- */
+
+static int64_t now_ms(void)
+{
+	return (int64_t)clock_now_ms();
+}
+
+int64_t http_deadline_in(long ms)
+{
+	return now_ms() + ms;
+}
+
+/* --- unreachable servers --- */
+
+static int unreachable_curl(CURLcode rc)
+{
+	return rc == CURLE_COULDNT_CONNECT || rc == CURLE_COULDNT_RESOLVE_HOST ||
+	       rc == CURLE_COULDNT_RESOLVE_PROXY;
+}
+
+/* The message a server that could not be reached left, or NULL; the caller frees it. */
+static char *unreachable_lookup(struct http_client *c, const char *origin)
+{
+	char *msg = NULL;
+	size_t i;
+
+	if (!origin)
+		return NULL;
+	pthread_mutex_lock(&c->lock);
+	for (i = 0; i < c->nr_unreachable && !msg; i++)
+		if (!strcmp(c->unreachable[i].origin, origin))
+			msg = xstrdup(c->unreachable[i].msg);
+	pthread_mutex_unlock(&c->lock);
+	return msg;
+}
+
+static void unreachable_remember(struct http_client *c, const char *origin, const char *msg)
+{
+	if (!origin)
+		return;
+	pthread_mutex_lock(&c->lock);
+	ALLOC_GROW(c->unreachable, c->nr_unreachable + 1, c->alloc_unreachable);
+	c->unreachable[c->nr_unreachable].origin = xstrdup(origin);
+	c->unreachable[c->nr_unreachable].msg = xstrdup(msg);
+	c->nr_unreachable++;
+	pthread_mutex_unlock(&c->lock);
+}
+
+/* --- one transfer, one attempt --- */
+
+struct transfer {
+	CURLcode rc;
+	char errbuf[CURL_ERROR_SIZE];
+	int too_big;
+};
+
+static const char *transfer_error(const struct transfer *t)
+{
+	return t->errbuf[0] ? t->errbuf : curl_easy_strerror(t->rc);
+}
+
+struct hop {
+	const char *url;
+	const char *method; /* "GET", "HEAD", "POST" or another verb */
+	const char *body;
+	size_t body_len;
+	int credentials; /* send userpwd and Authorization */
+	long timeout_ms;
+};
+
+/* One HTTP exchange, no redirect followed; `*location` gets a redirect's target or NULL. */
+static void perform(struct http_client *c, const struct http_request *req, const struct hop *hop,
+                    struct http_response *res, struct transfer *t, char **location)
+{
+	struct sink a = {res, 0};
+	struct curl_slist *headers = build_headers(req, hop->credentials);
+	CURL *h = curl_easy_init();
+	curl_off_t total_us = 0;
+	char *eff = NULL, *loc = NULL;
+
+	*location = NULL;
+	response_reset(res);
+	t->errbuf[0] = '\0';
+	if (!h)
+		abort(); /* libcurl's own allocation failed: the same policy as xmalloc */
+	curl_easy_setopt(h, CURLOPT_URL, hop->url);
 	curl_easy_setopt(h, CURLOPT_SHARE, c->share);
 	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
+	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, t->errbuf);
 	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 1L);
-	curl_easy_setopt(h, CURLOPT_MAXREDIRS, (long)c->opts.max_redirects);
-	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, c->opts.connect_timeout_ms);
-	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, c->opts.timeout_ms);
+	/* Redirects are followed by http_request(), which decides what may go along. */
+	curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
+	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS,
+	                 hop->timeout_ms < c->opts.connect_timeout_ms ? hop->timeout_ms
+	                                                              : c->opts.connect_timeout_ms);
+	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, hop->timeout_ms);
+	if (hop->timeout_ms > STALL_S * 1000L) {
+		curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
+		curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, (long)STALL_S);
+	}
 	curl_easy_setopt(h, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS);
 	curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, "");
 	curl_easy_setopt(h, CURLOPT_USERAGENT, c->opts.user_agent);
 	curl_easy_setopt(h, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)c->opts.max_body);
 	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
-	curl_easy_setopt(h, CURLOPT_WRITEDATA, a);
+	curl_easy_setopt(h, CURLOPT_WRITEDATA, &a);
 	curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
-	curl_easy_setopt(h, CURLOPT_HEADERDATA, a);
-	/* libcurl keeps both the basic-auth credentials and a custom Authorization header to the
-	 * original host on redirects (CURLOPT_UNRESTRICTED_AUTH stays off). */
+	curl_easy_setopt(h, CURLOPT_HEADERDATA, &a);
 	if (headers)
 		curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers);
-	if (req->userpwd) {
+	if (req->userpwd && hop->credentials) {
 		curl_easy_setopt(h, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
 		curl_easy_setopt(h, CURLOPT_USERPWD, req->userpwd);
 	}
-	if (req->no_body || (req->method && !strcmp(req->method, "HEAD"))) {
+	if (!strcmp(hop->method, "HEAD")) {
 		curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
-	} else if (req->body) {
-		curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->body_len);
-		curl_easy_setopt(h, CURLOPT_POSTFIELDS, req->body);
+	} else if (hop->body) {
+		curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)hop->body_len);
+		curl_easy_setopt(h, CURLOPT_POSTFIELDS, hop->body);
 	}
-	if (req->method && strcmp(req->method, "GET") && strcmp(req->method, "HEAD") &&
-	    strcmp(req->method, "POST"))
-		curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, req->method);
+	if (strcmp(hop->method, "GET") && strcmp(hop->method, "HEAD") &&
+	    strcmp(hop->method, "POST"))
+		curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, hop->method);
 
-	rc = curl_easy_perform(h);
-	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &a->res->status);
+	t->rc = curl_easy_perform(h);
+	t->too_big = a.too_big;
+	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &res->status);
 	curl_easy_getinfo(h, CURLINFO_TOTAL_TIME_T, &total_us);
 	if (curl_easy_getinfo(h, CURLINFO_EFFECTIVE_URL, &eff) == CURLE_OK && eff)
-		a->res->effective_url = xstrdup(eff);
+		res->effective_url = xstrdup(eff);
+	if (t->rc == CURLE_OK && res->status >= 300 && res->status < 400 &&
+	    curl_easy_getinfo(h, CURLINFO_REDIRECT_URL, &loc) == CURLE_OK && loc)
+		*location = xstrdup(loc);
 
 	pthread_mutex_lock(&c->lock);
 	c->stats.requests++;
 	c->stats.seconds += (double)total_us / 1e6;
 	pthread_mutex_unlock(&c->lock);
-	return rc;
+	curl_easy_cleanup(h);
+	curl_slist_free_all(headers);
+}
+
+static int is_redirect(long status)
+{
+	return status == 301 || status == 302 || status == 303 || status == 307 || status == 308;
+}
+
+/*
+ * One attempt: the request and the redirects it leads to, within `timeout_ms` in all.
+ * Credentials (userpwd, an Authorization header, a secret body) go only over https or to
+ * loopback, and never to another origin than the request's: a redirect elsewhere is followed
+ * without them, or refused when the body itself is the secret. Returns 0 (the outcome is in
+ * `t` and `res`) or a final error.
+ */
+static int attempt_once(struct http_client *c, const struct http_request *req, long timeout_ms,
+                        struct http_response *res, struct transfer *t, const char *shown,
+                        struct db_err *err)
+{
+	struct hop hop = {req->url,      method_name(req),         req->no_body ? NULL : req->body,
+	                  req->body_len, carries_credentials(req), timeout_ms};
+	int64_t end = now_ms() + timeout_ms;
+	char *url = NULL, *location = NULL;
+	int redirects = 0, ret = 0;
+
+	for (;;) {
+		if (hop.credentials && !http_credentials_allowed(hop.url)) {
+			/* the first hop, or a same-origin redirect (which keeps the scheme) */
+			ret =
+			    db_err_set(err, DB_EAUTH,
+			               "'%s': credentials are sent only over https, or over plain "
+			               "http to this machine (loopback)",
+			               shown);
+			break;
+		}
+		perform(c, req, &hop, res, t, &location);
+		if (!location || !is_redirect(res->status))
+			break;
+		if (++redirects > c->opts.max_redirects) {
+			ret = db_err_set(err, DB_ENET, "'%s': more than %d redirects", shown,
+			                 c->opts.max_redirects);
+			break;
+		}
+		if (strncasecmp(location, "http://", 7) && strncasecmp(location, "https://", 8)) {
+			char *where = http_redact_url(location);
+			ret = db_err_set(err, DB_ENET,
+			                 "'%s': redirected to '%s', which is not http(s)", shown,
+			                 where);
+			free(where);
+			break;
+		}
+		if (hop.credentials && !http_same_origin(location, req->url)) {
+			char *where = http_redact_url(location);
+			if (req->secret_body && hop.body) {
+				ret = db_err_set(err, DB_ENET,
+				                 "'%s': redirected to '%s' on another server; the "
+				                 "credentials are not sent there",
+				                 shown, where);
+				free(where);
+				break;
+			}
+			log_debug("'%s': redirected to '%s' on another server, without the "
+			          "credentials",
+			          shown, where);
+			free(where);
+			hop.credentials = 0;
+		}
+		/* 303, and 301/302 after a POST, turn into a GET without the body (as browsers
+		 * and libcurl do); 307 and 308 repeat the request as it was. */
+		if ((res->status == 303 && strcmp(hop.method, "HEAD")) ||
+		    ((res->status == 301 || res->status == 302) && !strcmp(hop.method, "POST"))) {
+			hop.method = "GET";
+			hop.body = NULL;
+			hop.body_len = 0;
+		}
+		free(url);
+		url = location;
+		location = NULL;
+		hop.url = url;
+		hop.timeout_ms = (long)(end - now_ms());
+		if (hop.timeout_ms <= 0) {
+			t->rc = CURLE_OPERATION_TIMEDOUT;
+			snprintf(t->errbuf, sizeof(t->errbuf), "no answer within %ld ms",
+			         timeout_ms);
+			break;
+		}
+	}
+	free(location);
+	free(url);
+	return ret;
 }
 
 int http_request(struct http_client *c, struct http_response *out, const struct http_request *req,
                  struct db_err *err)
 {
-	char *shown = http_redact_url(req->url);
-	struct curl_slist *headers = build_headers(req);
-	char errbuf[CURL_ERROR_SIZE];
-	long waited = 0;
-	int attempt, max_attempts = req->no_retry ? 1 : 1 + c->opts.retries, ret = 0;
-	CURLcode rc = CURLE_OK;
+	char *shown = http_redact_url(req->url), *origin = url_origin(req->url), *gone;
+	struct transfer t = {CURLE_OK, "", 0};
+	int64_t start = now_ms(), deadline = start + c->opts.retry_budget_ms;
+	int attempt_nr, max_attempts = req->no_retry ? 1 : 1 + c->opts.retries, ret = 0;
+	int out_of_time = 0;
 
+	if (req->deadline_ms && req->deadline_ms < deadline)
+		deadline = req->deadline_ms;
 	buf_set_cap(&out->body, c->opts.max_body);
-	for (attempt = 0;; attempt++) {
-		struct attempt a = {out, 0};
-		CURL *h = curl_easy_init();
-		long server_ms, wait;
+	gone = unreachable_lookup(c, origin);
+	if (gone) {
+		ret = db_err_set(err, DB_ENET, "'%s': %s (unreachable earlier in this run)", shown,
+		                 gone);
+		free(gone);
+		goto out;
+	}
+	for (attempt_nr = 0;; attempt_nr++) {
+		long left = (long)(deadline - now_ms()), server_ms, wait;
 
-		if (!h) {
-			ret =
-			    db_err_set(err, DB_ERROR, "'%s': cannot create an HTTP handle", shown);
-			goto out;
+		if (left <= 0) {
+			out_of_time = 1;
+			break;
 		}
-		response_reset(out);
-		errbuf[0] = '\0';
-		rc = perform(c, h, req, headers, &a, errbuf);
-		curl_easy_cleanup(h);
-		out->attempts = attempt + 1;
-
-		if (a.too_big || rc == CURLE_FILESIZE_EXCEEDED) {
+		ret = attempt_once(c, req, left < c->opts.timeout_ms ? left : c->opts.timeout_ms,
+		                   out, &t, shown, err);
+		out->attempts = attempt_nr + 1;
+		if (ret < 0)
+			goto out;
+		if (t.too_big || t.rc == CURLE_FILESIZE_EXCEEDED) {
 			ret = db_err_set(err, DB_ETOOBIG, "'%s': response larger than %zu bytes",
 			                 shown, c->opts.max_body);
 			goto out;
 		}
-		if (rc == CURLE_OK) {
+		if (t.rc == CURLE_OK) {
 			log_debug("%s '%s': HTTP %ld, %zu bytes", method_name(req), shown,
 			          out->status, out->body.len);
 			log_rate_limits(out, shown);
 			if (!retryable_status(out->status))
 				goto out;
-		} else if (!retryable_curl(rc)) {
-			ret = db_err_set(err, DB_ENET, "'%s': %s", shown,
-			                 errbuf[0] ? errbuf : curl_easy_strerror(rc));
+		} else if (!retryable_curl(t.rc)) {
+			ret = db_err_set(err, DB_ENET, "'%s': %s", shown, transfer_error(&t));
 			goto out;
 		} else {
-			log_debug("'%s': %s", shown, errbuf[0] ? errbuf : curl_easy_strerror(rc));
+			log_debug("'%s': %s", shown, transfer_error(&t));
 		}
 
-		if (attempt + 1 >= max_attempts)
+		/* a server that refuses connections or a name that does not resolve gets one
+		 * more try, not the whole retry budget: it is a setting to fix, not a glitch */
+		if (attempt_nr + 1 >= max_attempts || (unreachable_curl(t.rc) && attempt_nr >= 1))
 			break;
-		server_ms = rc == CURLE_OK ? server_wait_ms(out) : -1;
-		wait = backoff_ms(c, attempt, server_ms);
-		if (waited + wait > c->opts.retry_budget_ms) {
-			log_debug("'%s': the retry budget of %ld ms is spent", shown,
-			          c->opts.retry_budget_ms);
+		server_ms = t.rc == CURLE_OK ? server_wait_ms(out) : -1;
+		wait = backoff_ms(c, attempt_nr, server_ms);
+		if (now_ms() + wait >= deadline) {
+			out_of_time = 1;
 			break;
 		}
-		if (rc == CURLE_OK)
+		if (t.rc == CURLE_OK)
 			log_info("'%s': HTTP %ld, retrying in %.1f s", shown, out->status,
 			         (double)wait / 1000);
 		else
-			log_info("'%s': %s, retrying in %.1f s", shown,
-			         errbuf[0] ? errbuf : curl_easy_strerror(rc), (double)wait / 1000);
-		sleep_ms(wait);
-		waited += wait;
+			log_info("'%s': %s, retrying in %.1f s", shown, transfer_error(&t),
+			         (double)wait / 1000);
+		clock_sleep_ms(wait);
 	}
 
-	if (rc == CURLE_OK)
+	if (out_of_time && !out->attempts)
+		ret = db_err_set(err, DB_ENET, "'%s': the time budget was spent before a request",
+		                 shown);
+	else if (out_of_time) {
+		char status[32];
+		snprintf(status, sizeof(status), "HTTP %ld", out->status);
+		ret = db_err_set(err, DB_ENET,
+		                 "'%s': %s (after %d attempts in %.1f s: the time budget is spent)",
+		                 shown, t.rc == CURLE_OK ? status : transfer_error(&t),
+		                 out->attempts, (double)(now_ms() - start) / 1000);
+	} else if (t.rc == CURLE_OK)
 		ret = db_err_set(err, DB_ENET, "'%s': HTTP %ld after %d attempts", shown,
 		                 out->status, out->attempts);
-	else
+	else if (unreachable_curl(t.rc)) {
+		char *msg = xasprintf("%s (after %d attempts)%s%s", transfer_error(&t),
+		                      out->attempts, c->opts.unreachable_hint ? "; " : "",
+		                      c->opts.unreachable_hint ? c->opts.unreachable_hint : "");
+		ret = db_err_set(err, DB_ENET, "'%s': %s", shown, msg);
+		unreachable_remember(c, origin, msg);
+		free(msg);
+	} else
 		ret = db_err_set(err, DB_ENET, "'%s': %s (after %d attempts)", shown,
-		                 errbuf[0] ? errbuf : curl_easy_strerror(rc), out->attempts);
+		                 transfer_error(&t), out->attempts);
 out:
 	buf_set_cap(&out->body, 0);
-	curl_slist_free_all(headers);
+	free(origin);
 	free(shown);
 	return ret;
 }

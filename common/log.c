@@ -9,11 +9,18 @@
 #include <time.h>
 
 #include "common/buf.h"
+#include "common/clock.h"
+#include "common/strnum.h"
+#include "common/utf8.h"
 #include "common/banned.h"
+
+/* A plain progress line at most this often (ms), when stderr is not a terminal. */
+#define PLAIN_PROGRESS_MS 5000
 
 static struct log_config config = {LOG_INFO, 0, 0, 0};
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static int progress_shown;
+static long long plain_progress_at;
 
 static const char *const level_names[] = {"error", "warn", "info", "debug"};
 
@@ -51,27 +58,44 @@ static void format_time(char *out, size_t n)
 	         tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000000);
 }
 
-static void emit(enum log_level level, const char *fields_json, const char *fmt, va_list ap)
+static json_t *json_text(const char *s, size_t n)
+{
+	struct buf clean = BUF_INIT;
+	json_t *j = json_stringn(s, n);
+
+	if (j)
+		return j;
+	utf8_sanitize(&clean, s, n, UTF8_REPLACEMENT);
+	j = json_stringn(clean.ptr, clean.len);
+	buf_release(&clean);
+	return j ? j : json_string("");
+}
+
+static void emit(enum log_level level, const char *const *fields, const char *fmt, va_list ap)
+    __attribute__((format(printf, 3, 0)));
+static void emit(enum log_level level, const char *const *fields, const char *fmt, va_list ap)
 {
 	struct buf msg = BUF_INIT, line = BUF_INIT;
 	char when[40];
 
 	buf_vaddf(&msg, fmt, ap);
 	if (config.json) {
-		json_t *obj = NULL;
+		json_t *obj = json_object();
 		char *text;
 
-		if (fields_json)
-			obj = json_loads(fields_json, 0, NULL);
-		if (!json_is_object(obj)) {
-			json_decref(obj);
-			obj = json_object();
-		}
 		format_time(when, sizeof(when));
 		json_object_set_new(obj, "time", json_string(when));
 		json_object_set_new(obj, "level", json_string(level_names[level]));
-		json_object_set_new(obj, "message", json_stringn(msg.ptr, msg.len));
-		text = json_dumps(obj, JSON_COMPACT | JSON_ENSURE_ASCII);
+		json_object_set_new(obj, "message", json_text(msg.ptr, msg.len));
+		for (; fields && fields[0] && fields[1]; fields += 2) {
+			long v;
+			if (parse_long(&v, fields[1], -2147483647L, 9007199254740991L) == 0)
+				json_object_set_new(obj, fields[0], json_integer(v));
+			else
+				json_object_set_new(obj, fields[0],
+				                    json_text(fields[1], strlen(fields[1])));
+		}
+		text = json_dumps(obj, JSON_COMPACT | JSON_ENSURE_ASCII | JSON_PRESERVE_ORDER);
 		if (text)
 			buf_adds(&line, text);
 		free(text);
@@ -84,9 +108,7 @@ static void emit(enum log_level level, const char *fields_json, const char *fmt,
 		}
 		if (level != LOG_INFO)
 			buf_addf(&line, "%s%s:%s ", color, level_names[level], reset);
-		buf_add(&line, msg.ptr, msg.len);
-		if (fields_json)
-			buf_addf(&line, " %s", fields_json);
+		buf_add_printable(&line, msg.ptr, msg.len);
 	}
 	buf_addch(&line, '\n');
 
@@ -111,34 +133,61 @@ void log_msg(enum log_level level, const char *fmt, ...)
 	va_end(ap);
 }
 
-void log_fields(enum log_level level, const char *fields_json, const char *fmt, ...)
+void log_at(enum log_level level, const char *const *fields, const char *fmt, ...)
 {
 	va_list ap;
 
 	if (!log_enabled(level))
 		return;
 	va_start(ap, fmt);
-	emit(level, fields_json, fmt, ap);
+	emit(level, fields, fmt, ap);
 	va_end(ap);
 }
 
 void progress_update(const char *step, size_t done, size_t total, const char *what)
 {
-	if (!config.progress || config.json || config.level < LOG_INFO)
+	struct buf text = BUF_INIT;
+
+	if (config.level < LOG_INFO)
 		return;
-	pthread_mutex_lock(&lock);
 	if (total)
-		fprintf(stderr, "\r\033[K%s %zu/%zu %s", step, done, total, what ? what : "");
+		buf_addf(&text, "%s %zu/%zu", step, done, total);
 	else
-		fprintf(stderr, "\r\033[K%s %zu %s", step, done, what ? what : "");
-	fflush(stderr);
-	progress_shown = 1;
-	pthread_mutex_unlock(&lock);
+		buf_addf(&text, "%s %zu", step, done);
+	if (what) {
+		buf_addch(&text, ' ');
+		buf_add_printable(&text, what, strlen(what));
+	}
+	if (config.progress && !config.json) {
+		pthread_mutex_lock(&lock);
+		fprintf(stderr, "\r\033[K%s", text.ptr);
+		fflush(stderr);
+		progress_shown = 1;
+		pthread_mutex_unlock(&lock);
+	} else {
+		long long now = clock_now_ms(), at;
+		pthread_mutex_lock(&lock);
+		if (!plain_progress_at)
+			plain_progress_at = now;
+		at = plain_progress_at;
+		if (now - at >= PLAIN_PROGRESS_MS)
+			plain_progress_at = now;
+		pthread_mutex_unlock(&lock);
+		if (now - at >= PLAIN_PROGRESS_MS) {
+			char n[24], t[24];
+			snprintf(n, sizeof(n), "%zu", done);
+			snprintf(t, sizeof(t), "%zu", total);
+			log_at(LOG_INFO, LOG_FIELDS("step", step, "done", n, "total", t),
+			       "progress: %s", text.ptr);
+		}
+	}
+	buf_release(&text);
 }
 
 void progress_done(void)
 {
 	pthread_mutex_lock(&lock);
 	clear_progress_locked();
+	plain_progress_at = 0;
 	pthread_mutex_unlock(&lock);
 }

@@ -8,23 +8,23 @@
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "common/alloc.h"
+#include "common/clock.h"
 #include "common/banned.h"
 
 extern char **environ;
 
 long long proc_now_ms(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return clock_now_ms();
 }
 
 static void close_fd(int *fd)
@@ -43,6 +43,12 @@ static int set_nonblock(int fd)
 }
 
 int proc_spawn(struct proc *p, const char *const *argv, unsigned flags, struct db_err *err)
+{
+	return proc_spawn_env(p, argv, NULL, flags, err);
+}
+
+int proc_spawn_env(struct proc *p, const char *const *argv, char *const *env, unsigned flags,
+                   struct db_err *err)
 {
 	int in[2] = {-1, -1}, out[2] = {-1, -1}, errp[2] = {-1, -1};
 	posix_spawn_file_actions_t fa;
@@ -87,7 +93,8 @@ int proc_spawn(struct proc *p, const char *const *argv, unsigned flags, struct d
 	posix_spawnattr_setsigdefault(&attr, &defaults);
 	posix_spawnattr_setflags(&attr, spawn_flags);
 	if (!rc)
-		rc = posix_spawnp(&p->pid, argv[0], &fa, &attr, (char *const *)argv, environ);
+		rc = posix_spawnp(&p->pid, argv[0], &fa, &attr, (char *const *)argv,
+		                  env ? env : environ);
 	if (rc) {
 		p->pid = -1;
 		ret = db_err_set(err, rc == ENOENT || rc == EACCES ? DB_ENOTFOUND : DB_ERROR,
@@ -220,6 +227,7 @@ void proc_release(struct proc *p)
 	close_fd(&p->in_fd);
 	close_fd(&p->out_fd);
 	close_fd(&p->err_fd);
+	buf_release(&p->err);
 }
 
 void proc_result_init(struct proc_result *r)
@@ -318,4 +326,123 @@ int proc_run(struct proc_result *r, const char *const *argv, const void *input, 
 	}
 	proc_release(&p);
 	return 0;
+}
+
+char **proc_env(int (*drop)(const char *entry), const char *const *add)
+{
+	size_t n = 0, k = 0, i;
+	char **env;
+
+	while (environ[n])
+		n++;
+	for (i = 0; add && add[i]; i++)
+		k++;
+	env = xcalloc(n + k + 1, sizeof(*env));
+	for (n = 0, i = 0; environ[i]; i++)
+		if (!drop || !drop(environ[i]))
+			env[n++] = environ[i];
+	for (i = 0; i < k; i++)
+		env[n++] = (char *)add[i];
+	return env;
+}
+
+/*
+ * Waits until `fd` is ready for `events` while keeping the child's stderr drained into `p->err`
+ * (a child blocked on a full stderr pipe would never answer). 0, or DB_ENET after `timeout_ms`.
+ */
+static int wait_ready(struct proc *p, int fd, short events, int timeout_ms, const char *what,
+                      struct db_err *err)
+{
+	long long deadline = proc_now_ms() + timeout_ms;
+
+	for (;;) {
+		struct pollfd fds[2] = {{fd, events, 0}, {p->err_fd, POLLIN, 0}};
+		long long left = deadline - proc_now_ms();
+		int rc;
+
+		if (left <= 0)
+			return db_err_set(err, DB_ENET, "'%s' did not answer within %d s", what,
+			                  timeout_ms / 1000);
+		rc = poll(fds, p->err_fd >= 0 ? 2 : 1, (int)left);
+		if (rc < 0 && errno != EINTR)
+			return db_err_set(err, DB_ENET, "'%s': poll: %s", what, strerror(errno));
+		if (p->err_fd >= 0 && fds[1].revents) {
+			struct buf scratch = BUF_INIT;
+			while (proc_read(&p->err_fd, &scratch, 4096) > 0) {
+				if (p->err.len < PROC_STDERR_CAP)
+					buf_add(&p->err, scratch.ptr,
+					        scratch.len < PROC_STDERR_CAP - p->err.len
+					            ? scratch.len
+					            : PROC_STDERR_CAP - p->err.len);
+				buf_reset(&scratch);
+			}
+			buf_release(&scratch);
+		}
+		if (rc > 0 && fds[0].revents)
+			return 0;
+	}
+}
+
+int proc_write_all(struct proc *p, const void *data, size_t len, int timeout_ms, const char *what,
+                   struct db_err *err)
+{
+	const char *d = data;
+	int rc;
+
+	while (len > 0) {
+		ssize_t n;
+		if (p->in_fd < 0)
+			return db_err_set(err, DB_ENET, "'%s' stopped reading", what);
+		if ((rc = wait_ready(p, p->in_fd, POLLOUT, timeout_ms, what, err)) < 0)
+			return rc;
+		n = proc_write(p, d, len);
+		if (n < 0)
+			return db_err_set(err, DB_ENET, "'%s' stopped reading", what);
+		d += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+ssize_t proc_read_wait(struct proc *p, void *out, size_t size, int timeout_ms, const char *what,
+                       struct db_err *err)
+{
+	int rc;
+
+	for (;;) {
+		ssize_t n;
+		if (p->out_fd < 0)
+			return 0;
+		if ((rc = wait_ready(p, p->out_fd, POLLIN, timeout_ms, what, err)) < 0)
+			return rc;
+		do
+			n = read(p->out_fd, out, size);
+		while (n < 0 && errno == EINTR);
+		if (n > 0)
+			return n;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			continue;
+		close_fd(&p->out_fd);
+		return 0;
+	}
+}
+
+int proc_in_path(const char *name)
+{
+	const char *path = getenv("PATH"), *p, *end;
+	struct stat st;
+	char *file;
+	int found = 0;
+
+	for (p = path ? path : ""; *p && !found; p = *end ? end + 1 : end) {
+		end = strchr(p, ':');
+		if (!end)
+			end = p + strlen(p);
+		if (end == p)
+			continue;
+		file = xasprintf("%.*s/%s", (int)(end - p), p, name);
+		found = stat(file, &st) == 0 && S_ISREG(st.st_mode) && access(file, X_OK) == 0;
+		free(file);
+	}
+	return found;
 }

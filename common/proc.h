@@ -43,23 +43,48 @@ enum proc_flags {
 	PROC_PGROUP = 1 << 3, /* the child leads a new process group (proc_kill hits it all) */
 };
 
+/* What proc_read_wait() and proc_write_all() keep of the child's stderr. */
+#define PROC_STDERR_CAP 65536
+
 struct proc {
-	pid_t pid;  /* -1 before spawn */
-	int in_fd;  /* -1 when not piped or closed */
-	int out_fd; /* -1 when not piped or at end of file */
-	int err_fd; /* -1 when not piped or at end of file */
-	int pgroup; /* spawned with PROC_PGROUP */
-	int reaped; /* the wait status below is valid */
-	int status; /* as from waitpid() */
+	pid_t pid;      /* -1 before spawn */
+	int in_fd;      /* -1 when not piped or closed */
+	int out_fd;     /* -1 when not piped or at end of file */
+	int err_fd;     /* -1 when not piped or at end of file */
+	int pgroup;     /* spawned with PROC_PGROUP */
+	int reaped;     /* the wait status below is valid */
+	int status;     /* as from waitpid() */
+	struct buf err; /* stderr drained by the blocking helpers below, capped */
 };
 
 #define PROC_INIT                                                                                  \
 	{                                                                                          \
-		-1, -1, -1, -1, 0, 0, 0                                                            \
+		-1, -1, -1, -1, 0, 0, 0, BUF_INIT                                                  \
 	}
 
 /* DB_ENOTFOUND when argv[0] cannot be found or executed, DB_ERROR for other failures. */
 int proc_spawn(struct proc *p, const char *const *argv, unsigned flags, struct db_err *err);
+/* The same with the environment `env` (NULL-terminated "NAME=value"; NULL: ours). */
+int proc_spawn_env(struct proc *p, const char *const *argv, char *const *env, unsigned flags,
+                   struct db_err *err);
+/*
+ * Our environment without the entries `drop` returns 1 for, plus `add` (may be NULL): a
+ * NULL-terminated array whose strings are borrowed; free() the array alone.
+ */
+char **proc_env(int (*drop)(const char *entry), const char *const *add);
+
+/*
+ * A conversation with a child over its stdin and stdout (git's receive-pack, a credential
+ * helper): each call waits at most `timeout_ms` and meanwhile keeps the child's stderr drained
+ * into `p->err`. `what` names the child in errors. proc_read_wait() returns the bytes read, 0
+ * at the end of the output, or DB_ENET.
+ */
+int proc_write_all(struct proc *p, const void *data, size_t len, int timeout_ms, const char *what,
+                   struct db_err *err);
+ssize_t proc_read_wait(struct proc *p, void *out, size_t size, int timeout_ms, const char *what,
+                       struct db_err *err);
+/* Whether an executable `name` is in PATH. */
+int proc_in_path(const char *name);
 
 /*
  * Writes as much of `data` as the child takes without blocking: the number of bytes written

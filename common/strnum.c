@@ -16,7 +16,8 @@ int parse_u64(uint64_t *out, const char *s, size_t len, uint64_t max)
 		if (s[i] < '0' || s[i] > '9')
 			return -1;
 		d = (unsigned)(s[i] - '0');
-		if (v > (max - d) / 10)
+		/* v * 10 + d <= max, written so that nothing can wrap (d may exceed max). */
+		if (d > max || v > (max - d) / 10)
 			return -1;
 		v = v * 10 + d;
 	}
@@ -32,14 +33,11 @@ int parse_long(long *out, const char *s, long min, long max)
 
 	if (parse_u64(&v, digits, strlen(digits), (uint64_t)9223372036854775807ULL))
 		return -1;
-	if (neg) {
-		if (-(long)v < min)
+	{
+		long x = neg ? -(long)v : (long)v;
+		if (x < min || x > max)
 			return -1;
-		*out = -(long)v;
-	} else {
-		if (v > (uint64_t)max || (min > 0 && v < (uint64_t)min))
-			return -1;
-		*out = (long)v;
+		*out = x;
 	}
 	return 0;
 }

@@ -67,13 +67,37 @@ start_services
 cd "$top"
 jobs=$(nproc)
 
-log "dev build"
+# Where everything a test needs is present (the shared corpus, a container engine), a skipped
+# test means something is broken: fail instead of reporting success.
+expect_no_skips=0
+if [ -d "$top/../shared/corpus" ] && [ "${DOCKERBUMP_TEST_NO_DOCKER:-0}" != 1 ] &&
+	docker info >/dev/null 2>&1; then
+	expect_no_skips=1
+fi
+
+# run_ctest PRESET: the suite, failing on unexpected skips.
+run_ctest() {
+	local out="${TMPDIR:-/tmp}/dockerbump-ctest-$1.log" skipped
+	ctest --preset "$1" -j "$jobs" 2>&1 | tee "$out"
+	[ "${PIPESTATUS[0]}" = 0 ] || return 1
+	skipped=$(grep -E '\*\*\*Skipped|Not Run' "$out" || true)
+	if [ -n "$skipped" ] && [ "$expect_no_skips" = 1 ]; then
+		log "tests skipped although the corpus and the engine are here:"
+		printf '%s\n' "$skipped" >&2
+		return 1
+	fi
+}
+
+log "dev build (gcc)"
 cmake --preset dev >/dev/null
 cmake --build --preset dev -j "$jobs"
+log "clang build (warnings are errors)"
+cmake --preset clang >/dev/null
+cmake --build --preset clang -j "$jobs"
 log "format check"
-clang-format --dry-run --Werror common/*.[ch] updater/*.[ch] main.c tests/unit/*.c
+clang-format --dry-run --Werror common/*.[ch] updater/*.[ch] main.c tests/unit/*.[ch] tests/fuzz/*.c
 log "tests (dev)"
-ctest --preset dev -j "$jobs"
+run_ctest dev
 
 [ "$quick" = 1 ] && exit 0
 
@@ -81,7 +105,7 @@ log "asan build"
 cmake --preset asan >/dev/null
 cmake --build --preset asan -j "$jobs"
 log "tests (asan)"
-ctest --preset asan -j "$jobs"
+run_ctest asan
 
 if [ -f tests/fuzz/run.sh ]; then
 	log "fuzzing"

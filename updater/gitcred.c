@@ -5,8 +5,8 @@
 
 #include "common/alloc.h"
 #include "common/log.h"
-#include "updater/gitproc.h"
-#include "updater/gitpush.h"
+#include "common/proc.h"
+#include "updater/gitlocal.h"
 
 #include "common/banned.h"
 
@@ -88,7 +88,7 @@ static int helper_fill(struct gitcred *c, const char *url, const char *username,
 	struct url_parts u = {BUF_INIT, BUF_INIT, BUF_INIT};
 	struct buf in = BUF_INIT, out = BUF_INIT, why = BUF_INIT;
 	struct db_err err = DB_ERR_INIT;
-	struct gitproc p;
+	struct proc p = PROC_INIT;
 	char chunk[1024], *line, *end;
 	long n;
 	int status = -1, rc = -1;
@@ -104,26 +104,30 @@ static int helper_fill(struct gitcred *c, const char *url, const char *username,
 		buf_addf(&in, "username=%s\n", username);
 	buf_addch(&in, '\n');
 
-	if (gitproc_start(&p, argv, c->timeout_ms, &err) < 0) {
+	if (gitlocal_spawn(&p, argv, &err) < 0) {
 		log_debug("no credential helper: %s", err.msg);
 		goto out;
 	}
-	if (gitproc_write(&p, in.ptr, in.len, &err) == 0) {
-		gitproc_close_input(&p);
-		while ((n = gitproc_read(&p, chunk, sizeof(chunk), &err)) > 0 &&
+	if (proc_write_all(&p, in.ptr, in.len, c->timeout_ms, "git credential", &err) == 0) {
+		proc_close_stdin(&p);
+		while ((n = proc_read_wait(&p, chunk, sizeof(chunk), c->timeout_ms,
+		                           "git credential", &err)) > 0 &&
 		       out.len + (size_t)n <= HELPER_OUTPUT_CAP)
 			buf_add(&out, chunk, (size_t)n);
 		explicit_bzero(chunk, sizeof(chunk));
 	}
-	gitproc_finish(&p, &status);
+	proc_close_stdin(&p);
+	if (proc_wait(&p, c->timeout_ms))
+		status = proc_exit_code(&p);
 	if (status != 0 || err.code) {
-		gitproc_stderr(&p, &why, 300);
+		buf_add(&why, p.err.ptr, p.err.len < 300 ? p.err.len : 300);
+		buf_rtrim(&why);
 		log_debug("'git credential fill' had no credential (status %d): %s%s", status,
 		          err.code ? err.msg : "", why.ptr);
-		gitproc_release(&p);
+		proc_release(&p);
 		goto out;
 	}
-	gitproc_release(&p);
+	proc_release(&p);
 
 	for (line = out.ptr; *line; line = *end ? end + 1 : end) {
 		end = line + strcspn(line, "\n");
@@ -155,7 +159,7 @@ int gitcred_acquire(git_credential **out, struct gitcred *c, const char *url,
                     const char *username_from_url, unsigned int allowed)
 {
 	struct buf shown = BUF_INIT;
-	const char *token = getenv(GITPUSH_TOKEN_ENV);
+	const char *token = getenv(GITCRED_TOKEN_ENV);
 	const char *user = username_from_url && *username_from_url ? username_from_url : NULL;
 	char *helper_user = NULL, *helper_pass = NULL;
 	int rc;
@@ -181,12 +185,12 @@ int gitcred_acquire(git_credential **out, struct gitcred *c, const char *url,
 	if (!(c->tried & TRIED_TOKEN)) {
 		c->tried |= TRIED_TOKEN;
 		if (token && *token && strncmp(url, "https://", 8) == 0) {
-			log_debug("offering %s to '%s'", GITPUSH_TOKEN_ENV, shown.ptr);
+			log_debug("offering %s to '%s'", GITCRED_TOKEN_ENV, shown.ptr);
 			rc = git_credential_userpass_plaintext_new(out, "x-access-token", token);
 			goto out;
 		}
 		if (token && *token)
-			log_warn("not sending %s to '%s': the URL is not https", GITPUSH_TOKEN_ENV,
+			log_warn("not sending %s to '%s': the URL is not https", GITCRED_TOKEN_ENV,
 			         shown.ptr);
 	}
 	if (!(c->tried & TRIED_HELPER)) {

@@ -7,7 +7,7 @@
 
 #include "common/alloc.h"
 #include "common/buf.h"
-#include "updater/gitproc.h"
+#include "common/proc.h"
 
 #include "common/banned.h"
 
@@ -51,12 +51,61 @@ char *gitlocal_path(const char *url)
 	return xstrdup(url);
 }
 
+/* Variables that point git at a repository (git drops the same ones for a local transport),
+ * that would make it wait for a person, and this program's secrets. */
+static const char *const dropped_env[] = {
+    "GIT_DIR",
+    "GIT_WORK_TREE",
+    "GIT_INDEX_FILE",
+    "GIT_OBJECT_DIRECTORY",
+    "GIT_ALTERNATE_OBJECT_DIRECTORIES",
+    "GIT_COMMON_DIR",
+    "GIT_NAMESPACE",
+    "GIT_PREFIX",
+    "GIT_CONFIG",
+    "GIT_CONFIG_PARAMETERS",
+    "GIT_CONFIG_COUNT",
+    "GIT_GRAFT_FILE",
+    "GIT_SHALLOW_FILE",
+    "GIT_IMPLICIT_WORK_TREE",
+    "GIT_NO_REPLACE_OBJECTS",
+    "GIT_REPLACE_REF_BASE",
+    "GIT_TERMINAL_PROMPT",
+    "GIT_ASKPASS",
+    "GITHUB_TOKEN",
+    "GH_TOKEN",
+    "GITLAB_TOKEN",
+};
+
+static int env_dropped(const char *entry)
+{
+	size_t i, len = strcspn(entry, "=");
+
+	if (strncmp(entry, "DOCKERBUMP_", 11) == 0)
+		return 1;
+	for (i = 0; i < sizeof(dropped_env) / sizeof(dropped_env[0]); i++)
+		if (strlen(dropped_env[i]) == len && strncmp(entry, dropped_env[i], len) == 0)
+			return 1;
+	return 0;
+}
+
+int gitlocal_spawn(struct proc *p, const char *const *argv, struct db_err *err)
+{
+	static const char *const add[] = {"GIT_TERMINAL_PROMPT=0", "GIT_ASKPASS=", NULL};
+	char **env = proc_env(env_dropped, add);
+	int rc = proc_spawn_env(p, argv, env, PROC_STDIN | PROC_STDOUT | PROC_STDERR, err);
+
+	free(env);
+	return rc;
+}
+
 struct local_sub;
 
 struct local_stream {
 	git_smart_subtransport_stream parent;
 	struct local_sub *sub;
-	struct gitproc proc;
+	struct proc proc;
+	const char *what; /* "git receive-pack", for messages */
 };
 
 struct local_sub {
@@ -73,18 +122,21 @@ static int stream_read(git_smart_subtransport_stream *stream, char *buffer, size
 	struct buf msg = BUF_INIT;
 	long n;
 
-	n = gitproc_read(&s->proc, buffer, size, &err);
+	n = proc_read_wait(&s->proc, buffer, size, s->sub->timeout_ms, s->what, &err);
 	if (n > 0) {
 		*bytes_read = (size_t)n;
 		return 0;
 	}
 	if (n == 0) {
 		/* The child stopped talking; it says why on stderr. */
-		gitproc_finish(&s->proc, NULL);
-		buf_addf(&msg, "'%s' ended early", s->proc.what);
-		if (s->proc.err) {
+		proc_close_stdin(&s->proc);
+		proc_wait(&s->proc, s->sub->timeout_ms);
+		buf_addf(&msg, "'%s' ended early", s->what);
+		if (s->proc.err.len) {
 			buf_adds(&msg, ": ");
-			gitproc_stderr(&s->proc, &msg, 500);
+			buf_add(&msg, s->proc.err.ptr,
+			        s->proc.err.len < 500 ? s->proc.err.len : 500);
+			buf_rtrim(&msg);
 		}
 		git_error_set_str(GIT_ERROR_NET, msg.ptr);
 	} else {
@@ -99,7 +151,7 @@ static int stream_write(git_smart_subtransport_stream *stream, const char *buffe
 	struct local_stream *s = (struct local_stream *)stream;
 	struct db_err err = DB_ERR_INIT;
 
-	if (gitproc_write(&s->proc, buffer, len, &err) < 0) {
+	if (proc_write_all(&s->proc, buffer, len, s->sub->timeout_ms, s->what, &err) < 0) {
 		git_error_set_str(GIT_ERROR_NET, err.msg);
 		return -1;
 	}
@@ -112,7 +164,11 @@ static void stream_free(git_smart_subtransport_stream *stream)
 
 	if (s->sub->stream == s)
 		s->sub->stream = NULL;
-	gitproc_release(&s->proc);
+	/* Closing its input lets the child finish; one that does not within the timeout is
+	 * killed by proc_release(). */
+	proc_close_stdin(&s->proc);
+	proc_wait(&s->proc, s->sub->timeout_ms);
+	proc_release(&s->proc);
 	free(s);
 }
 
@@ -154,7 +210,8 @@ static int sub_action(git_smart_subtransport_stream **out, git_smart_subtranspor
 	}
 	argv[2] = path;
 	s = xcalloc(1, sizeof(*s));
-	rc = gitproc_start(&s->proc, argv, sub->timeout_ms, &err);
+	s->what = argv[1][0] == 'r' ? "git receive-pack" : "git upload-pack";
+	rc = gitlocal_spawn(&s->proc, argv, &err);
 	free(path);
 	if (rc < 0) {
 		git_error_set_str(GIT_ERROR_NET, err.msg);

@@ -16,12 +16,25 @@
 
 #include <git2.h>
 
+#include "common/err.h"
+#include "common/proc.h"
+
 /*
  * The repository path of a local remote URL: the path itself, or a file:// URL's path
  * (percent-decoded). NULL when `url` is not local (another scheme, or scp-like
  * "host:path"). The caller frees the string.
  */
 char *gitlocal_path(const char *url);
+
+/*
+ * Starts a `git` child for the push (receive-pack, a credential helper) with its stdin, stdout
+ * and stderr piped, without a shell. Its environment is ours minus what must not reach it:
+ * variables that would point git at another repository (GIT_DIR and friends, as git itself
+ * drops them for a local transport) and this program's secrets (every DOCKERBUMP_* variable,
+ * GITHUB_TOKEN, GH_TOKEN, GITLAB_TOKEN), since the hooks of a local remote run with it; plus
+ * GIT_TERMINAL_PROMPT=0 and an empty GIT_ASKPASS, so nothing ever waits for a person.
+ */
+int gitlocal_spawn(struct proc *p, const char *const *argv, struct db_err *err);
 
 /* A transport for `owner` (whose URL gitlocal_path() accepts); see git_transport_cb. */
 int gitlocal_transport_new(git_transport **out, git_remote *owner, int timeout_ms);

@@ -8,7 +8,7 @@
 #include "common/log.h"
 #include "updater/gitcred.h"
 #include "updater/gitlocal.h"
-#include "updater/gitproc.h"
+#include "common/proc.h"
 
 #include "common/banned.h"
 
@@ -29,21 +29,6 @@ struct push_ctx {
 	int named; /* a configured remote, not a URL or a path */
 	int local; /* served by `git receive-pack` (gitlocal.h) */
 };
-
-const char *gitpush_result_name(enum gitpush_result r)
-{
-	switch (r) {
-	case GITPUSH_NOT_PUSHED:
-		return "not pushed";
-	case GITPUSH_PUSHED:
-		return "pushed";
-	case GITPUSH_UP_TO_DATE:
-		return "up to date";
-	case GITPUSH_REJECTED:
-		return "rejected";
-	}
-	return "?";
-}
 
 void gitpush_refs_release(struct gitpush_ref *refs, size_t nr)
 {
@@ -225,7 +210,7 @@ static int open_remote(git_remote **out, struct push_ctx *ctx, const char *name,
 	}
 	ctx->shown = buf_detach(&shown, NULL);
 	ctx->local = path != NULL;
-	if (ctx->local && !gitproc_in_path("git")) {
+	if (ctx->local && !proc_in_path("git")) {
 		log_warn("'git' is not in PATH: pushing to '%s' without running its hooks",
 		         ctx->shown);
 		ctx->local = 0;
@@ -262,6 +247,8 @@ static int check_refs(struct push_ctx *ctx, const char *prefix, struct db_err *e
 			    err, DB_EUSAGE,
 			    "not pushing '%s': only branches under '%s' are the bot's",
 			    ctx->refnames[i], prefix);
+		if (ctx->refs[i].delete)
+			continue; /* deleted on the remote: the local branch may be gone already */
 		rc = git_reference_name_to_id(&ctx->refs[i].local, git, ctx->refnames[i]);
 		if (rc == GIT_ENOTFOUND)
 			return db_err_set(err, DB_ENOTFOUND, "'%s' does not exist in '%s'",
@@ -292,17 +279,22 @@ static int plan_push(struct push_ctx *ctx, git_remote *remote, git_strarray *spe
 	for (i = 0; i < ctx->nr; i++) {
 		ref = &ctx->refs[i];
 		if (git_oid_equal(&ref->local, &ref->remote_old)) {
+			/* (for a deletion: both zero, the remote has no such branch) */
 			ref->result = GITPUSH_UP_TO_DATE;
 			log_info("'%s' on '%s' is up to date", ctx->refnames[i], ctx->shown);
 			continue;
 		}
 		specs->strings[specs->count++] =
-		    xasprintf("+%s:%s", ctx->refnames[i], ctx->refnames[i]);
+		    ref->delete ? xasprintf(":%s", ctx->refnames[i])
+		                : xasprintf("+%s:%s", ctx->refnames[i], ctx->refnames[i]);
 	}
 	return 0;
 }
 
-/* Sets every ref's result from the upload, and the error for the first refusal. */
+/*
+ * Logs every ref's result and sets the error: the first ref the remote refused (naming it and
+ * the remote's reason), else the first ref it said nothing about.
+ */
 static int collect_results(struct push_ctx *ctx, struct db_err *err)
 {
 	struct gitpush_ref *ref;
@@ -311,23 +303,19 @@ static int collect_results(struct push_ctx *ctx, struct db_err *err)
 
 	for (i = 0; i < ctx->nr; i++) {
 		ref = &ctx->refs[i];
-		switch (ref->result) {
-		case GITPUSH_PUSHED:
+		if (ref->result == GITPUSH_PUSHED && ref->delete)
+			log_info("deleted '%s' on '%s'", ctx->refnames[i], ctx->shown);
+		else if (ref->result == GITPUSH_PUSHED)
 			log_info("pushed '%s' to '%s' (%.10s)", ctx->refnames[i], ctx->shown,
 			         git_oid_tostr_s(&ref->local));
-			break;
-		case GITPUSH_REJECTED:
+		else if (ref->result == GITPUSH_REJECTED && !rc)
 			rc = db_err_set(err, DB_ECONFLICT, "push of '%s' to '%s' rejected: %s",
 			                ctx->refnames[i], ctx->shown, ref->reason);
-			break;
-		case GITPUSH_NOT_PUSHED:
+	}
+	for (i = 0; i < ctx->nr && !rc; i++)
+		if (ctx->refs[i].result == GITPUSH_NOT_PUSHED)
 			rc = db_err_set(err, DB_ENET, "'%s' sent no status for '%s'", ctx->shown,
 			                ctx->refnames[i]);
-			break;
-		case GITPUSH_UP_TO_DATE:
-			break;
-		}
-	}
 	return rc;
 }
 

@@ -49,10 +49,11 @@
 #include <git2.h>
 
 #include "common/err.h"
+#include "updater/gitcred.h"
 #include "updater/gitrepo.h"
 
 /* The environment variable that holds an https token for the push. */
-#define GITPUSH_TOKEN_ENV "DOCKERBUMP_GIT_TOKEN"
+#define GITPUSH_TOKEN_ENV GITCRED_TOKEN_ENV
 
 enum gitpush_result {
 	GITPUSH_NOT_PUSHED = 0, /* the push stopped before this ref (or was never tried) */
@@ -60,11 +61,10 @@ enum gitpush_result {
 	GITPUSH_UP_TO_DATE, /* the remote already had this commit: nothing sent */
 	GITPUSH_REJECTED,   /* the remote refused it: `reason` says why */
 };
-/* "not pushed", "pushed", "up to date", "rejected". */
-const char *gitpush_result_name(enum gitpush_result r);
 
 struct gitpush_ref {
 	const char *branch;         /* in: the branch name (without refs/heads/), borrowed */
+	int delete;                 /* in: delete it on the remote (up to date when absent) */
 	enum gitpush_result result; /* out */
 	git_oid local;              /* out: the commit that was (or would have been) pushed */
 	git_oid remote_old;         /* out: the remote's value before the push (zero: none) */

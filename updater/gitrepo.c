@@ -4,6 +4,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <strings.h>
 
 #include "common/alloc.h"
@@ -31,6 +33,23 @@ int db_err_git(struct db_err *err, int code, const char *fmt, ...)
 	return db_err_set(err, code, "%s", msg);
 }
 
+/* The owner of DIR's git directory when it is a repository of another user, else -1. */
+static long foreign_owner(const char *dir)
+{
+	static const char *const probes[] = {".git", "HEAD"};
+	struct stat st;
+	size_t i;
+
+	for (i = 0; i < 2; i++) {
+		char *p = xasprintf("%s/%s", dir, probes[i]);
+		int found = stat(p, &st) == 0;
+		free(p);
+		if (found)
+			return st.st_uid != geteuid() ? (long)st.st_uid : -1;
+	}
+	return -1;
+}
+
 int gitrepo_open(struct gitrepo **out, const char *dir, struct db_err *err)
 {
 	git_repository *git = NULL;
@@ -41,8 +60,19 @@ int gitrepo_open(struct gitrepo **out, const char *dir, struct db_err *err)
 
 	*out = NULL;
 	rc = git_repository_open_ext(&git, dir, 0, NULL);
-	if (rc == GIT_ENOTFOUND)
+	if (rc == GIT_ENOTFOUND || rc == GIT_EOWNER) {
+		/* libgit2 1.5 reports a repository of another owner as not found. */
+		long uid = foreign_owner(dir);
+		if (uid >= 0)
+			return db_err_set(
+			    err, DB_EUSAGE,
+			    "'%s' belongs to another user (uid %ld), and git refuses such "
+			    "repositories: add it to safe.directory ('git config --global "
+			    "--add safe.directory %s') or run as its owner (in a container: "
+			    "--user %ld)",
+			    dir, uid, dir, uid);
 		return db_err_set(err, DB_ENOTFOUND, "'%s' is not a git repository", dir);
+	}
 	if (rc < 0)
 		return db_err_git(err, DB_ERROR, "cannot open the repository at '%s'", dir);
 
@@ -742,5 +772,145 @@ int gitrepo_rollback_branch(struct gitrepo *repo, struct gitrepo_commit *c, stru
 	else
 		c->updated = 0;
 	git_reference_free(ref);
+	return rc;
+}
+
+void gitrepo_global_init(void)
+{
+	git_libgit2_init();
+	/*
+	 * libgit2 caches only trees under 4 KiB by default; the Packs/ tree of a content
+	 * repository is ~50 KiB and is read for every branch, so let the cache keep big trees.
+	 */
+	git_libgit2_opts(GIT_OPT_SET_CACHE_OBJECT_LIMIT, GIT_OBJECT_TREE, (size_t)4 << 20);
+	/*
+	 * Strict creation makes every tree insert look up the entry's object: 1,200 lookups for
+	 * the Packs/ tree of each commit. Our trees come from git_tree_create_updated() over the
+	 * base tree and blobs we have just written, so every entry exists by construction.
+	 */
+	git_libgit2_opts(GIT_OPT_ENABLE_STRICT_OBJECT_CREATION, 0);
+}
+
+char *gitrepo_forge_branch(struct gitrepo *repo, const char *name)
+{
+	git_reference *ref = NULL, *resolved = NULL;
+	const char *full;
+	char *out = NULL;
+
+	if (git_reference_dwim(&ref, repo->git, name) < 0)
+		return NULL;
+	if (git_reference_resolve(&resolved, ref) == 0) {
+		full = git_reference_name(resolved);
+		if (!strncmp(full, "refs/heads/", 11))
+			out = xstrdup(full + 11);
+		else if (!strncmp(full, "refs/remotes/", 13) && strchr(full + 13, '/'))
+			out = xstrdup(strchr(full + 13, '/') + 1);
+	}
+	git_reference_free(resolved);
+	git_reference_free(ref);
+	return out;
+}
+
+int gitrepo_is_shallow(struct gitrepo *repo)
+{
+	return git_repository_is_shallow(repo->git) == 1;
+}
+
+int gitrepo_check_path(struct gitrepo *repo, const git_oid *commit, const char *path,
+                       struct db_err *err)
+{
+	git_tree *tree = NULL;
+	git_tree_entry *entry = NULL;
+	char *prefix = xstrdup(path), *slash;
+	int rc = commit_tree(&tree, repo->git, commit, err);
+
+	/* Every folder on the way must be a folder (or not there yet). */
+	for (slash = strchr(prefix, '/'); !rc && slash; slash = strchr(slash + 1, '/')) {
+		*slash = '\0';
+		if (git_tree_entry_bypath(&entry, tree, prefix) == 0 &&
+		    git_tree_entry_type(entry) != GIT_OBJECT_TREE)
+			rc = db_err_set(
+			    err, DB_ECONFLICT, "'%s' is %s in the base, not a folder", prefix,
+			    git_tree_entry_filemode(entry) == GIT_FILEMODE_LINK ? "a symbolic link"
+			                                                        : "a file");
+		git_tree_entry_free(entry);
+		entry = NULL;
+		*slash = '/';
+	}
+	if (!rc && git_tree_entry_bypath(&entry, tree, path) == 0) {
+		git_filemode_t mode = git_tree_entry_filemode(entry);
+		if (mode != GIT_FILEMODE_BLOB && mode != GIT_FILEMODE_BLOB_EXECUTABLE)
+			rc = db_err_set(err, DB_ECONFLICT, "'%s' is %s in the base, not a file",
+			                path,
+			                mode == GIT_FILEMODE_LINK   ? "a symbolic link"
+			                : mode == GIT_FILEMODE_TREE ? "a folder"
+			                                            : "a submodule");
+	}
+	git_tree_entry_free(entry);
+	git_tree_free(tree);
+	free(prefix);
+	return rc;
+}
+
+int gitrepo_has_remote(struct gitrepo *repo, const char *name)
+{
+	git_remote *remote = NULL;
+	int valid = 0;
+
+	if (git_remote_name_is_valid(&valid, name) < 0 || !valid ||
+	    git_remote_lookup(&remote, repo->git, name) < 0)
+		return 0;
+	git_remote_free(remote);
+	return 1;
+}
+
+char *gitrepo_remote_url(struct gitrepo *repo, const char *name)
+{
+	git_remote *remote = NULL;
+	char *url = NULL;
+	int valid = 0;
+
+	if (git_remote_name_is_valid(&valid, name) < 0 || !valid ||
+	    git_remote_lookup(&remote, repo->git, name) < 0)
+		return NULL;
+	if (git_remote_url(remote))
+		url = xstrdup(git_remote_url(remote));
+	git_remote_free(remote);
+	return url;
+}
+
+void gitrepo_diff(struct buf *out, const char *path, const void *old, size_t old_len,
+                  const void *new, size_t new_len)
+{
+	git_patch *patch = NULL;
+	git_buf text = {0};
+
+	if (git_patch_from_buffers(&patch, old_len ? old : NULL, old_len, path, new, new_len, path,
+	                           NULL) == 0 &&
+	    git_patch_to_buf(&text, patch) == 0)
+		buf_add(out, text.ptr, text.size);
+	git_buf_dispose(&text);
+	git_patch_free(patch);
+}
+
+int gitrepo_ref_exists(struct gitrepo *repo, const char *refname)
+{
+	git_oid id;
+	return git_reference_name_to_id(&id, repo->git, refname) == 0;
+}
+
+int gitrepo_delete_branch(struct gitrepo *repo, const char *branch, struct db_err *err)
+{
+	git_reference *ref = NULL;
+	char *name = xasprintf("refs/heads/%s", branch);
+	int rc = git_reference_lookup(&ref, repo->git, name);
+
+	if (rc == GIT_ENOTFOUND)
+		rc = 0;
+	else if (rc < 0 || git_branch_is_checked_out(ref) == 1 || git_reference_delete(ref) < 0)
+		rc = db_err_git(err, DB_ERROR, "cannot delete the branch '%s' in '%s'", name,
+		                repo->path);
+	git_reference_free(ref);
+	free(name);
 	return rc;
 }

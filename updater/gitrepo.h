@@ -59,6 +59,10 @@
 
 struct gitrepo;
 
+/* libgit2's initialisation with the options this program relies on; main.c and the tests call
+ * it once (git_libgit2_shutdown() ends it). */
+void gitrepo_global_init(void);
+
 /*
  * Opens the repository that contains `dir` (a work tree, any directory below it, or a bare
  * repository). DB_ENOTFOUND "'DIR' is not a git repository" when there is none. The caller
@@ -96,6 +100,34 @@ void gitrepo_base_release(struct gitrepo_base *base);
  */
 int gitrepo_resolve_base(struct gitrepo_base *out, struct gitrepo *repo, const char *spec,
                          const char *remote, struct db_err *err);
+
+/*
+ * The branch `name` (a base as gitrepo_resolve_base() took it: "origin/main", "main",
+ * "HEAD", "refs/remotes/origin/main") stands for on the forge: "main". NULL when it is no
+ * branch (a commit id, a tag, a detached HEAD). The caller frees it.
+ */
+char *gitrepo_forge_branch(struct gitrepo *repo, const char *name);
+/*
+ * Whether a commit based on `commit` may write a regular file at `path`: every folder on the
+ * way is a folder or absent, and the path is a regular file or absent. DB_ECONFLICT names the
+ * part that is a file, a symbolic link, a folder or a submodule instead.
+ */
+int gitrepo_check_path(struct gitrepo *repo, const git_oid *commit, const char *path,
+                       struct db_err *err);
+/* Whether the ref exists ("refs/remotes/origin/main"). */
+int gitrepo_ref_exists(struct gitrepo *repo, const char *refname);
+/* Deletes the local branch (a no-op when it does not exist); never one that is checked out. */
+int gitrepo_delete_branch(struct gitrepo *repo, const char *branch, struct db_err *err);
+/* Whether `name` is a configured remote. */
+int gitrepo_has_remote(struct gitrepo *repo, const char *name);
+/* The URL of the configured remote `name`, or NULL; the caller frees it. */
+char *gitrepo_remote_url(struct gitrepo *repo, const char *name);
+/* Appends a unified diff of one file's old and new bytes (nothing when equal). Touches no
+ * repository: safe to call from several threads. */
+void gitrepo_diff(struct buf *out, const char *path, const void *old, size_t old_len,
+                  const void *new, size_t new_len);
+/* 1 when the clone is shallow (its history stops at a graft). */
+int gitrepo_is_shallow(struct gitrepo *repo);
 
 /*
  * Appends the content of the file at `path` in `commit` to `out`. DB_ENOTFOUND when there is

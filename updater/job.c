@@ -12,180 +12,88 @@
 #include "updater/tagver.h"
 #include "common/banned.h"
 
-void job_init(struct job *job)
+void job_init(struct job *job, const struct config *cfg)
 {
 	memset(job, 0, sizeof(*job));
-	config_init(&job->cfg);
+	job->cfg = cfg;
 	scan_init(&job->scan);
 	job->images = json_object();
 }
 
 void job_release(struct job *job)
 {
-	strlist_clear(&job->opts.only);
-	strlist_clear(&job->opts.exclude);
-	strlist_clear(&job->opts.images);
-	config_release(&job->cfg);
 	scan_release(&job->scan);
 	gitrepo_free(job->repo);
-	free(job->base_name);
+	free(job->base_ref);
+	free(job->base_branch);
 	json_decref(job->images);
+	for (size_t i = 0; i < job->nr_tags; i++)
+		taglist_free(job->tags[i]);
+	free(job->tags);
 	registry_client_free(job->registry);
 	memset(job, 0, sizeof(*job));
 }
 
-static int parse_shard(struct job_opts *o, const char *arg, const char *cmd, struct db_err *err)
-{
-	const char *slash = strchr(arg, '/');
-	long k, n;
-	char kbuf[32];
-
-	if (!slash || (size_t)(slash - arg) >= sizeof(kbuf))
-		return cli_usage_error(err, cmd, "--shard takes K/N, e.g. 1/4, not '%s'", arg);
-	memcpy(kbuf, arg, (size_t)(slash - arg));
-	kbuf[slash - arg] = '\0';
-	if (parse_long(&n, slash + 1, 1, 10000) || parse_long(&k, kbuf, 1, n))
-		return cli_usage_error(err, cmd, "--shard takes K/N with 1 <= K <= N, not '%s'",
-		                       arg);
-	o->shard_k = (int)k;
-	o->shard_n = (int)n;
-	return 1;
-}
-
-int job_parse_option(struct job_opts *o, int id, const char *arg, const char *cmd,
-                     struct db_err *err)
-{
-	switch (id) {
-	case OPT_BASE:
-		o->base = arg;
-		return 1;
-	case OPT_WORKTREE:
-		o->worktree = 1;
-		return 1;
-	case OPT_OFFLINE:
-		o->offline = 1;
-		return 1;
-	case OPT_NO_CACHE:
-		o->no_cache = 1;
-		return 1;
-	case OPT_ONLY:
-		strlist_push(&o->only, arg);
-		return 1;
-	case OPT_EXCLUDE:
-		strlist_push(&o->exclude, arg);
-		return 1;
-	case OPT_IMAGE:
-		strlist_push(&o->images, arg);
-		return 1;
-	case OPT_REGISTRY_URL:
-		o->registry_url = arg;
-		return 1;
-	case OPT_JSON:
-		o->json = 1;
-		return 1;
-	case OPT_REPORT:
-		o->report = arg;
-		return 1;
-	case OPT_REGISTRY_API:
-		if (strcmp(arg, "hub") && strcmp(arg, "v2"))
-			return cli_usage_error(err, cmd, "--registry-api takes hub or v2, not '%s'",
-			                       arg);
-		o->registry_api = arg;
-		return 1;
-	case OPT_STRATEGY: {
-		enum strategy s;
-		if (strategy_parse(&s, arg))
-			return cli_usage_error(
-			    err, cmd,
-			    "--strategy takes latest-build, same-minor or same-major, not '%s'",
-			    arg);
-		o->strategy = arg;
-		return 1;
-	}
-	case OPT_SHARD:
-		return parse_shard(o, arg, cmd, err);
-	default:
-		return 0;
-	}
-}
-
-int job_load_config(struct job *job, const struct cli_global *g, const char *cmd,
-                    struct db_err *err)
-{
-	struct job_opts *o = &job->opts;
-	char *dflt = NULL;
-	int ret = 0;
-
-	(void)cmd;
-	if (g->config_file) {
-		ret = config_load_file(&job->cfg, g->config_file, err);
-	} else {
-		dflt = xasprintf("%s/.dockerbump.yml", g->dir);
-		if (file_exists(dflt))
-			ret = config_load_file(&job->cfg, dflt, err);
-		free(dflt);
-	}
-	if (ret)
-		return ret;
-	if (o->registry_url)
-		config_set_str(&job->cfg.registry.url, o->registry_url);
-	if (o->registry_api)
-		job->cfg.registry.api = strcmp(o->registry_api, "v2") ? REGISTRY_HUB : REGISTRY_V2;
-	if (o->strategy)
-		strategy_parse(&job->cfg.strategy, o->strategy);
-	if (o->base)
-		config_set_str(&job->cfg.git.base, o->base);
-	return 0;
-}
-
-int job_open(struct job *job, const struct cli_global *g, struct db_err *err)
+int job_open(struct job *job, struct db_err *err)
 {
 	struct gitrepo_base base = GITREPO_BASE_INIT;
+	const struct config *cfg = job->cfg;
 	int ret;
 
-	if (job->opts.worktree)
+	if (cfg->cli.worktree)
 		return 0;
-	ret = gitrepo_open(&job->repo, g->dir, err);
+	ret = gitrepo_open(&job->repo, cfg->cli.dir, err);
+	if (ret == DB_ENOTFOUND) { /* the message of gitrepo_open() gets the hint */
+		db_err_clear(err);
+		return db_err_set(
+		    err, DB_EUSAGE,
+		    "-C '%s' is not a git repository (dockerbump reads the base commit "
+		    "from git objects; 'scan --worktree' reads the files on disk)",
+		    cfg->cli.dir);
+	}
 	if (ret)
 		return ret;
-	ret = gitrepo_resolve_base(&base, job->repo, job->cfg.git.base, job->cfg.git.remote, err);
+	ret = gitrepo_resolve_base(&base, job->repo, cfg->git.base, cfg->git.remote, err);
 	if (ret)
 		return ret;
 	git_oid_cpy(&job->base, &base.id);
 	memcpy(job->base_hex, base.hex, sizeof(job->base_hex));
-	job->base_name = xstrdup(base.name);
+	job->base_ref = xstrdup(base.name);
+	job->base_branch = gitrepo_forge_branch(job->repo, base.name);
 	log_debug("base %s", base.desc);
 	gitrepo_base_release(&base);
 	return 0;
 }
 
-int job_scan(struct job *job, const struct cli_global *g, struct db_err *err)
+int job_scan(struct job *job, struct db_err *err)
 {
 	struct scan_opts *so = &job->scan_opts;
+	const struct config *cfg = job->cfg;
 
-	so->dir = g->dir;
-	so->worktree = job->opts.worktree;
+	so->dir = cfg->cli.dir;
+	so->worktree = cfg->cli.worktree;
 	so->repo = job->repo ? gitrepo_git(job->repo) : NULL;
 	so->commit = job->repo ? &job->base : NULL;
-	so->no_cache = job->opts.no_cache;
-	so->shard_k = job->opts.shard_k;
-	so->shard_n = job->opts.shard_n;
-	so->only = &job->opts.only;
-	so->exclude = &job->opts.exclude;
-	return scan_run(&job->scan, so, &job->cfg, err);
+	so->no_cache = cfg->cli.no_cache;
+	so->shard_k = cfg->cli.shard_k;
+	so->shard_n = cfg->cli.shard_n;
+	so->only = &cfg->cli.only;
+	so->exclude = &cfg->cli.exclude;
+	return scan_run(&job->scan, so, cfg, err);
 }
 
 static int selected_image(const struct job *job, const char *image)
 {
-	return !job->opts.images.nr || strlist_has(&job->opts.images, image);
+	return !job->cfg->cli.images.nr || strlist_has(&job->cfg->cli.images, image);
 }
 
 /* Resolves one image's tags and sets the target and status of its pending items. */
 static int resolve_image(struct job *job, struct registry_client *rc, const char *image,
                          struct db_err *err)
 {
-	struct tagver_policy policy = {job->cfg.strategy, job->cfg.min_age_days,
-	                               job->cfg.unknown_age_deny, &job->cfg.deny_tags, 0};
+	const struct config *cfg = job->cfg;
+	struct tagver_policy policy = {cfg->strategy, cfg->min_age_days, cfg->unknown_age_deny,
+	                               &cfg->deny_tags, 0};
 	struct taglist *tags = NULL;
 	const struct tag_entry *pick;
 	json_t *info;
@@ -195,6 +103,8 @@ static int resolve_image(struct job *job, struct registry_client *rc, const char
 	ret = registry_list_tags(rc, image, &tags, err);
 	if (ret)
 		return ret;
+	ALLOC_GROW(job->tags, job->nr_tags + 1, job->alloc_tags);
+	job->tags[job->nr_tags++] = tags;
 	pick = tagver_pick(tags, image, NULL, &policy);
 	info = json_object();
 	json_object_set_new(info, "target", pick ? json_string(pick->name) : json_null());
@@ -217,19 +127,59 @@ static int resolve_image(struct job *job, struct registry_client *rc, const char
 		it->status =
 		    tagver_is_upgrade(it->tag, t->name) ? STATUS_BUMPED : STATUS_UP_TO_DATE;
 	}
-	taglist_free(tags);
 	return 0;
 }
 
 int job_registry(struct registry_client **out, struct job *job, struct db_err *err)
 {
-	struct registry_client_opts ro = {job->opts.no_cache, NULL};
+	struct registry_client_opts ro = {job->cfg->cli.no_cache, NULL};
 	int ret = 0;
 
 	if (!job->registry)
-		ret = registry_client_new(&job->registry, &job->cfg, &ro, err);
+		ret = registry_client_new(&job->registry, job->cfg, &ro, err);
 	*out = job->registry;
 	return ret;
+}
+
+const struct taglist *job_tags(const struct job *job, const char *image)
+{
+	size_t i;
+	for (i = 0; i < job->nr_tags; i++)
+		if (job->tags[i]->image && !strcmp(job->tags[i]->image, image))
+			return job->tags[i];
+	return NULL;
+}
+
+/* --image names that match no item: a warning, with the closest image in the repository. */
+static void warn_unmatched_images(const struct job *job)
+{
+	const struct strlist *want = &job->cfg->cli.images;
+	struct strlist seen = STRLIST_INIT;
+	size_t i;
+
+	for (i = 0; i < job->scan.nr; i++)
+		if (job->scan.items[i].image && !strlist_has(&seen, job->scan.items[i].image))
+			strlist_push(&seen, job->scan.items[i].image);
+	for (i = 0; i < want->nr; i++) {
+		const char *near = NULL;
+		size_t k;
+		if (strlist_has(&seen, want->v[i]))
+			continue;
+		for (k = 0; k < seen.nr && !near; k++) {
+			const char *slash = strrchr(seen.v[k], '/');
+			if (slash && !strcmp(slash + 1, want->v[i]))
+				near = seen.v[k];
+		}
+		if (!near)
+			near =
+			    config_did_you_mean(want->v[i], (const char *const *)seen.v, seen.nr);
+		if (near)
+			log_warn("--image '%s' matches no item (did you mean '%s'?)", want->v[i],
+			         near);
+		else
+			log_warn("--image '%s' matches no item", want->v[i]);
+	}
+	strlist_clear(&seen);
 }
 
 int job_resolve_targets(struct job *job, struct db_err *err)
@@ -239,6 +189,7 @@ int job_resolve_targets(struct job *job, struct db_err *err)
 	size_t i, j;
 	int ret, first = 0;
 
+	warn_unmatched_images(job);
 	for (i = 0; i < job->scan.nr; i++) {
 		struct item *it = &job->scan.items[i];
 		if (it->status != STATUS_PENDING)
@@ -246,6 +197,13 @@ int job_resolve_targets(struct job *job, struct db_err *err)
 		if (!selected_image(job, it->image)) {
 			it->status = STATUS_SKIPPED;
 			it->reason = xstrdup("image not selected by --image");
+		} else if (strchr(it->image_ref, '@')) {
+			/* A digest pins the bytes: there is no newer tag to move it to. */
+			it->status = STATUS_ERROR;
+			it->reason =
+			    xasprintf("'%s' is pinned by digest; dockerbump moves tags: pin a "
+			              "tag, or set autoUpdateDockerImage: false",
+			              it->image_ref);
 		} else if (!strlist_has(&images, it->image)) {
 			strlist_push(&images, it->image);
 		}
@@ -264,7 +222,7 @@ int job_resolve_targets(struct job *job, struct db_err *err)
 		if (!ret)
 			continue;
 		/* The image's items get the error; the other images go on. */
-		log_error("%s", ierr.msg);
+		log_at(LOG_ERROR, LOG_FIELDS("image", images.v[i]), "%s", ierr.msg);
 		for (j = 0; j < job->scan.nr; j++) {
 			struct item *it = &job->scan.items[j];
 			if (it->status == STATUS_PENDING && !strcmp(it->image, images.v[i])) {

@@ -11,14 +11,30 @@
  *	taglist_free(tags);
  *	registry_client_free(rc);
  *
+ * The front (this file's functions, registry.c) owns the cache and the time budget and calls
+ * one backend through a table (registry_int.h): `hub` (registry_hub.c) or `v2`
+ * (registry_v2.c).
+ *
  * Credentials come from DOCKERBUMP_REGISTRY_USER / DOCKERBUMP_REGISTRY_PASSWORD, never from
- * flags, and are never logged. Every tag name from the network is validated
- * (tag_name_valid()); an invalid one is skipped with a warning naming the URL.
+ * flags or the URL, and are never logged. They go only to the registry's own origin, over
+ * https or plain http to loopback (a plain-http URL to another machine with credentials set
+ * is a usage error), and to a v2 token realm that is https or on the registry's host; never
+ * across a redirect to another origin (common/http.h).
+ *
+ * Every tag name from the network is validated (tag_name_valid()); an invalid one (a NUL in
+ * it included) is skipped with a warning naming the URL, and the others are kept.
+ *
+ * Time: every request, retry and wait for one image (login, token, pages, digest) shares one
+ * budget, 4 x registry.timeout_s (2 minutes by default) unless registry_client_set_budget()
+ * says otherwise, so a slow or slow-loris registry holds an image that long at most. A
+ * registry that refuses connections or whose name does not resolve is tried twice, and the
+ * message says to check registry.url or use --offline.
  *
  * Errors name the (redacted) URL: DB_ENET when the registry is unreachable or keeps failing
- * after retries, or sends something unusable (a `next`/`Link` loop, too many pages, a link to
- * another host); DB_EPARSE for a malformed answer; DB_ETOOBIG for a body over the cap;
- * DB_EAUTH for 401/403 after the token flow; DB_ENOTFOUND for an unknown image (404).
+ * after retries or past the budget, or sends something unusable (a `next`/`Link` loop, too
+ * many pages, a link to another host); DB_EPARSE for a malformed answer; DB_ETOOBIG for a body
+ * over the cap; DB_EAUTH for 401/403 after the token flow, or credentials that would go where
+ * they must not; DB_ENOTFOUND for an unknown image (404).
  *
  * The hub client (`GET {url}/v2/namespaces/{ns}/repositories/{repo}/tags?page_size=100&
  * ordering=last_updated`, following `next`) logs in through `POST {url}/v2/auth/token` when
@@ -58,6 +74,7 @@
 
 #include "common/err.h"
 #include "updater/config.h"
+#include "updater/imageref.h"
 #include "updater/tagver.h"
 
 #define REGISTRY_FULL_REFRESH_S (7L * 24 * 3600)
@@ -74,10 +91,13 @@ struct registry_client_opts {
 int registry_client_new(struct registry_client **out, const struct config *cfg,
                         const struct registry_client_opts *opts, struct db_err *err);
 void registry_client_free(struct registry_client *rc);
+/* The time budget of one image (every request, retry and wait), in seconds (> 0). */
+void registry_client_set_budget(struct registry_client *rc, long seconds);
 
 /* Every tag of `image` (e.g. "demisto/python3"; "python" means "library/python" on the hub),
- * unsorted; `*out` belongs to the caller (taglist_free()). Safe to call from several threads
- * for different images. */
+ * sorted newest first (taglist_sort()); `*out` belongs to the caller (taglist_free()). Safe to
+ * call from several threads for different images. Costs time linear in the number of tags
+ * (plus the sort). */
 int registry_list_tags(struct registry_client *rc, const char *image, struct taglist **out,
                        struct db_err *err);
 
@@ -91,7 +111,8 @@ int registry_tag_digest(struct registry_client *rc, const char *image, const cha
  * "HOST[:PORT]/demisto/python3:TAG" for a v2 registry. The caller frees it. */
 char *registry_image_ref(const struct registry_client *rc, const char *image, const char *tag);
 
-/* The registry URL as configured, for messages and reports; borrowed. */
+/* The registry URL as configured (without a trailing '/'), for messages and reports; it holds
+ * no credentials (registry_client_new() refuses userinfo). Borrowed. */
 const char *registry_url(const struct registry_client *rc);
 
 struct registry_stats {
@@ -101,9 +122,5 @@ struct registry_stats {
 	unsigned long pages;      /* tag pages read */
 };
 void registry_client_stats(const struct registry_client *rc, struct registry_stats *out);
-
-/* 1 when `image` is a valid repository name ([a-z0-9]+ separated by '.', '_', '__' or '-',
- * components joined by '/', at most 255 bytes). */
-int registry_image_name_valid(const char *image);
 
 #endif

@@ -1,10 +1,17 @@
 /*
- * The OCI distribution client: /v2/<name>/tags/list with Link pagination, the Bearer token
+ * The OCI distribution backend: /v2/<name>/tags/list with Link pagination, the Bearer token
  * flow (tokens reused until they expire) or Basic auth, and manifest HEADs for digests.
+ *
+ * Where the credentials go: Basic auth only to the registry's own URL; to a token realm only
+ * when the realm is https or on the registry's own host (http_request() adds: plain http only
+ * to loopback). A realm elsewhere over plain http gets nothing: it could read the password.
+ * Tokens go only to the registry's own origin (Link targets are checked to be there).
  */
+#include <curl/curl.h>
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "common/alloc.h"
@@ -13,7 +20,7 @@
 #include "updater/registry_int.h"
 #include "common/banned.h"
 
-#define V2_PAGE_SIZE    1000
+#define V2_PAGE_SIZE    "1000"
 #define TOKEN_DEFAULT_S 60 /* the distribution spec's default for a missing expires_in */
 
 static const char manifest_accept[] = "Accept: application/vnd.oci.image.index.v1+json, "
@@ -23,12 +30,7 @@ static const char manifest_accept[] = "Accept: application/vnd.oci.image.index.v
 
 /* --- WWW-Authenticate --- */
 
-struct challenge {
-	int bearer, basic;
-	char *realm, *service, *scope;
-};
-
-static void challenge_release(struct challenge *c)
+void v2_challenge_release(struct v2_challenge *c)
 {
 	free(c->realm);
 	free(c->service);
@@ -36,8 +38,7 @@ static void challenge_release(struct challenge *c)
 	memset(c, 0, sizeof(*c));
 }
 
-/* Parses `Bearer realm="...",service="...",scope="..."` or `Basic realm="..."`. */
-static void challenge_parse(struct challenge *c, const char *v)
+void v2_challenge_parse(struct v2_challenge *c, const char *v)
 {
 	const char *p = v;
 
@@ -86,120 +87,197 @@ static void challenge_parse(struct challenge *c, const char *v)
 
 /* --- tokens --- */
 
-static char *token_key(const struct challenge *c, const char *scope)
+struct v2_token {
+	char *key; /* realm, service and scope */
+	char *token;
+	time_t expires;
+};
+
+/* The backend's state in registry_conn: the tokens of every scope asked so far. */
+struct v2_state {
+	struct v2_token *tokens;
+	size_t nr, alloc;
+};
+
+static void v2_state_free(void *p)
+{
+	struct v2_state *s = p;
+	size_t i;
+
+	if (!s)
+		return;
+	for (i = 0; i < s->nr; i++) {
+		free(s->tokens[i].key);
+		registry_free_secret(s->tokens[i].token);
+	}
+	free(s->tokens);
+	free(s);
+}
+
+static char *token_key(const struct v2_challenge *c, const char *scope)
 {
 	return xasprintf("%s\n%s\n%s", c->realm, c->service ? c->service : "", scope);
 }
 
-/* A live token for `key` as an Authorization header, or NULL. Caller holds rc->lock. */
-static char *token_lookup_locked(struct registry_client *rc, const char *key)
+/* The token entry for `key`, created when missing. Caller holds c->lock. */
+static struct v2_token *token_slot_locked(struct registry_conn *c, const char *key, int create)
 {
-	time_t now = time(NULL);
+	struct v2_state *s;
 	size_t i;
 
-	for (i = 0; i < rc->nr_tokens; i++)
-		if (!strcmp(rc->tokens[i].key, key) && rc->tokens[i].expires > now)
-			return xasprintf("Authorization: Bearer %s", rc->tokens[i].token);
-	return NULL;
+	if (!c->state) {
+		if (!create)
+			return NULL;
+		c->state = xcalloc(1, sizeof(struct v2_state));
+	}
+	s = c->state;
+	for (i = 0; i < s->nr; i++)
+		if (!strcmp(s->tokens[i].key, key))
+			return &s->tokens[i];
+	if (!create)
+		return NULL;
+	ALLOC_GROW(s->tokens, s->nr + 1, s->alloc);
+	memset(&s->tokens[s->nr], 0, sizeof(s->tokens[s->nr]));
+	s->tokens[s->nr].key = xstrdup(key);
+	return &s->tokens[s->nr++];
 }
 
-static void token_store(struct registry_client *rc, const char *key, const char *token,
+/* A live token for `key` as an Authorization header, or NULL. */
+static char *token_lookup(struct registry_conn *c, const char *key)
+{
+	struct v2_token *t;
+	char *auth = NULL;
+
+	pthread_mutex_lock(&c->lock);
+	t = token_slot_locked(c, key, 0);
+	if (t && t->token && t->expires > time(NULL))
+		auth = xasprintf("Authorization: Bearer %s", t->token);
+	pthread_mutex_unlock(&c->lock);
+	return auth;
+}
+
+static void token_store(struct registry_conn *c, const char *key, const char *token,
                         long expires_in)
 {
-	/* renew a little early so a token does not expire between check and use */
-	time_t expires = time(NULL) + (expires_in > 20 ? expires_in - 10 : expires_in / 2);
-	struct v2_token *t = NULL;
-	size_t i;
+	struct v2_token *t;
 
-	pthread_mutex_lock(&rc->lock);
-	for (i = 0; i < rc->nr_tokens; i++)
-		if (!strcmp(rc->tokens[i].key, key))
-			t = &rc->tokens[i];
-	if (!t) {
-		ALLOC_GROW(rc->tokens, rc->nr_tokens + 1, rc->alloc_tokens);
-		t = &rc->tokens[rc->nr_tokens++];
-		t->key = xstrdup(key);
-	} else {
-		free(t->token);
-	}
+	pthread_mutex_lock(&c->lock);
+	t = token_slot_locked(c, key, 1);
+	registry_free_secret(t->token);
 	t->token = xstrdup(token);
-	t->expires = expires;
-	pthread_mutex_unlock(&rc->lock);
+	/* renew a little early so a token does not expire between check and use */
+	t->expires = time(NULL) + (expires_in > 20 ? expires_in - 10 : expires_in / 2);
+	pthread_mutex_unlock(&c->lock);
 }
 
-/* The token request: GET realm?service=..&scope=.., with basic auth when credentials are set. */
-static int token_fetch(struct registry_client *rc, const struct challenge *c, const char *scope,
-                       char **out, struct db_err *err)
+/* The host of `url`, lower-cased, or NULL; the caller frees it. */
+static char *url_host(const char *url)
 {
-	struct http_response res = HTTP_RESPONSE_INIT;
-	struct buf url = BUF_INIT;
-	static const char *const keys[] = {"token", "access_token", NULL};
-	char *shown = NULL, *userpwd = NULL, *key, *token = NULL;
-	long expires_in = 0;
-	int ret = 0;
+	CURLU *u = curl_url();
+	char *host = NULL, *out = NULL, *p;
 
-	if (strncmp(c->realm, "https://", 8) && strncmp(c->realm, "http://", 7))
-		return db_err_set(err, DB_EAUTH, "'%s': the token realm is not an http(s) URL",
-		                  rc->url);
-	buf_adds(&url, c->realm);
-	buf_addch(&url, strchr(c->realm, '?') ? '&' : '?');
-	if (c->service) {
-		char *e = http_escape(c->service);
-		buf_addf(&url, "service=%s&", e);
-		free(e);
+	if (u && curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
+	    curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK) {
+		out = xstrdup(host);
+		for (p = out; *p; p++)
+			if (*p >= 'A' && *p <= 'Z')
+				*p = (char)(*p - 'A' + 'a');
 	}
-	if (scope) {
-		char *e = http_escape(scope);
-		buf_addf(&url, "scope=%s", e);
-		free(e);
+	curl_free(host);
+	curl_url_cleanup(u);
+	return out;
+}
+
+/* 1 when the credentials may go to the token realm: https, or the registry's own host. */
+static int realm_trusted(const struct registry_conn *c, const char *realm)
+{
+	char *rh, *ch;
+	int same;
+
+	if (!strncasecmp(realm, "https://", 8))
+		return 1;
+	rh = url_host(realm);
+	ch = url_host(c->url);
+	same = rh && ch && !strcmp(rh, ch);
+	free(rh);
+	free(ch);
+	return same;
+}
+
+/* The token request: GET realm?service=..&scope=.., with basic auth when credentials are set
+ * and the realm may have them. */
+static int token_fetch(struct registry_conn *c, const struct v2_challenge *ch, const char *scope,
+                       int64_t deadline_ms, char **out, struct db_err *err)
+{
+	static const char *const keys[] = {"token", "access_token", NULL};
+	struct http_response res = HTTP_RESPONSE_INIT;
+	const char *params[5] = {NULL, NULL, NULL, NULL, NULL};
+	char *url = NULL, *shown = NULL, *userpwd = NULL, *key, *token = NULL;
+	long expires_in = 0;
+	int ret = 0, n = 0;
+
+	if (ch->service) {
+		params[n++] = "service";
+		params[n++] = ch->service;
 	}
-	shown = http_redact_url(url.ptr);
-	if (rc->user)
-		userpwd = xasprintf("%s:%s", rc->user, rc->password);
-	ret = http_request(rc->http, &res,
-	                   &(struct http_request){.url = url.ptr, .userpwd = userpwd}, err);
+	params[n++] = "scope";
+	params[n] = scope;
+	url = http_url(ch->realm, NULL, params);
+	if (!url) {
+		char *realm = http_redact_url(ch->realm);
+		ret = db_err_set(err, DB_EAUTH, "'%s': the token realm '%s' is not an http(s) URL",
+		                 c->url, realm);
+		free(realm);
+		goto out;
+	}
+	shown = http_redact_url(url);
+	if (c->user && !realm_trusted(c, url)) {
+		ret = db_err_set(err, DB_EAUTH,
+		                 "'%s': the token realm '%s' is plain http on another host: the "
+		                 "credentials are not sent there (the realm must be https)",
+		                 c->url, shown);
+		goto out;
+	}
+	if (c->user)
+		userpwd = xasprintf("%s:%s", c->user, c->password);
+	ret = http_request(
+	    c->http, &res,
+	    &(struct http_request){.url = url, .userpwd = userpwd, .deadline_ms = deadline_ms},
+	    err);
 	if (ret < 0)
 		goto out;
 	ret = registry_token_answer(&res, shown, keys,
-	                            rc->user ? "the credentials" : "anonymous access", &token,
+	                            c->user ? "the credentials" : "anonymous access", &token,
 	                            &expires_in, err);
 	if (ret < 0)
 		goto out;
 	if (!expires_in)
 		expires_in = TOKEN_DEFAULT_S;
-	key = token_key(c, scope ? scope : "");
-	token_store(rc, key, token, expires_in);
+	key = token_key(ch, scope);
+	token_store(c, key, token, expires_in);
 	free(key);
 	*out = xasprintf("Authorization: Bearer %s", token);
 out:
-	if (token) {
-		memset(token, 0, strlen(token));
-		free(token);
-	}
+	registry_free_secret(token);
+	registry_free_secret(userpwd);
 	http_response_release(&res);
-	if (userpwd) {
-		memset(userpwd, 0, strlen(userpwd));
-		free(userpwd);
-	}
 	free(shown);
-	buf_release(&url);
+	free(url);
 	return ret;
 }
 
 /* The last challenge seen, so later requests can send a cached token right away. */
 struct v2_session {
-	struct challenge chal;
+	struct v2_challenge chal;
 	char *auth; /* "Authorization: Bearer ..." or NULL */
 	int basic;  /* answer with basic auth */
+	int64_t deadline_ms;
 };
 
 static void session_release(struct v2_session *s)
 {
-	challenge_release(&s->chal);
-	if (s->auth) {
-		memset(s->auth, 0, strlen(s->auth));
-		free(s->auth);
-	}
+	v2_challenge_release(&s->chal);
+	registry_free_secret(s->auth);
 	memset(s, 0, sizeof(*s));
 }
 
@@ -208,7 +286,7 @@ static void session_release(struct v2_session *s)
  * retries. `res` holds the final response; non-2xx statuses other than an unanswerable 401 are
  * left to the caller.
  */
-static int v2_request(struct registry_client *rc, struct v2_session *s, const char *image,
+static int v2_request(struct registry_conn *c, struct v2_session *s, const char *image,
                       const char *url, const char *accept, const char *extra, int head,
                       struct http_response *res, struct db_err *err)
 {
@@ -224,46 +302,41 @@ static int v2_request(struct registry_client *rc, struct v2_session *s, const ch
 		if (extra)
 			hdrs[n++] = extra;
 		hdrs[n] = s->auth;
-		if (s->basic && rc->user && !userpwd)
-			userpwd = xasprintf("%s:%s", rc->user, rc->password);
+		if (s->basic && c->user && !userpwd)
+			userpwd = xasprintf("%s:%s", c->user, c->password);
 		http_response_release(res);
-		ret = http_request(rc->http, res,
+		ret = http_request(c->http, res,
 		                   &(struct http_request){.url = url,
 		                                          .headers = hdrs,
 		                                          .userpwd = s->basic ? userpwd : NULL,
-		                                          .no_body = head},
+		                                          .no_body = head,
+		                                          .deadline_ms = s->deadline_ms},
 		                   err);
 		if (ret < 0 || res->status != 401 || round)
 			break;
 		wa = http_response_header(res, "www-authenticate");
-		challenge_release(&s->chal);
-		challenge_parse(&s->chal, wa ? wa : "");
+		v2_challenge_release(&s->chal);
+		v2_challenge_parse(&s->chal, wa ? wa : "");
 		if (s->chal.bearer && s->chal.realm) {
-			char *key = token_key(&s->chal, s->chal.scope ? s->chal.scope : scope);
-			free(s->auth);
-			pthread_mutex_lock(&rc->lock);
-			s->auth = token_lookup_locked(rc, key);
-			pthread_mutex_unlock(&rc->lock);
+			const char *want = s->chal.scope ? s->chal.scope : scope;
+			char *key = token_key(&s->chal, want);
+			registry_free_secret(s->auth);
+			s->auth = token_lookup(c, key);
 			free(key);
 			if (!s->auth) {
-				ret =
-				    token_fetch(rc, &s->chal, s->chal.scope ? s->chal.scope : scope,
-				                &s->auth, err);
+				ret = token_fetch(c, &s->chal, want, s->deadline_ms, &s->auth, err);
 				if (ret < 0)
 					break;
 			}
-		} else if (s->chal.basic && rc->user) {
+		} else if (s->chal.basic && c->user) {
 			s->basic = 1;
 		} else {
 			break;
 		}
 	}
 	if (!ret && (res->status == 401 || res->status == 403))
-		ret = registry_status_error(rc, res->status, image, shown, err);
-	if (userpwd) {
-		memset(userpwd, 0, strlen(userpwd));
-		free(userpwd);
-	}
+		ret = registry_status_error(c, res->status, image, shown, err);
+	registry_free_secret(userpwd);
 	free(scope);
 	free(shown);
 	return ret;
@@ -297,92 +370,110 @@ static char *link_next(const char *link, const char *base)
 	return NULL;
 }
 
-int v2_fetch(struct registry_client *rc, struct registry_fetch *f, struct db_err *err)
+int v2_parse_page(struct registry_fetch *f, const struct buf *body, const char *link,
+                  const char *page_url, const char *shown, char **next, struct db_err *err)
 {
-	struct v2_session s = {0};
-	struct strlist seen = {0};
-	char *url, *cond = NULL, *shown = NULL;
-	int ret = 0, first = 1;
+	json_t *root = registry_parse_json(body, shown, err), *tags, *t;
+	size_t i;
+	int ret = 0;
 
-	url = xasprintf("%s/v2/%s/tags/list?n=%d", rc->url, f->image, V2_PAGE_SIZE);
-	strlist_push(&seen, url);
-	if (f->cached && f->etag)
-		cond = xasprintf("If-None-Match: %s", f->etag);
-	f->out = taglist_new();
-	for (;;) {
-		struct http_response res = HTTP_RESPONSE_INIT;
-		json_t *root = NULL, *tags, *t;
-		const char *link;
-		char *next = NULL;
-		size_t i;
-
-		free(shown);
-		shown = http_redact_url(url);
-		ret = v2_request(rc, &s, f->image, url, "Accept: application/json",
-		                 first ? cond : NULL, 0, &res, err);
-		if (!ret)
-			ret =
-			    registry_read_page(rc, f, &res, first, cond != NULL, shown, &root, err);
-		if (ret == 1) {
-			ret = 0;
-			http_response_release(&res);
-			break;
-		}
-		tags = root ? json_object_get(root, "tags") : NULL;
-		if (!ret && !json_is_array(tags) && !json_is_null(tags))
-			ret =
-			    db_err_set(err, DB_EPARSE, "'%s': no 'tags' list in the answer", shown);
-		json_array_foreach(ret ? NULL : tags, i, t)
-		{
-			if (json_is_string(t))
-				registry_add_tag(f->out, json_string_value(t),
-				                 json_string_length(t), NULL, NULL, shown);
-		}
-		link = ret ? NULL : http_response_header(&res, "link");
-		if (link) {
-			next = link_next(link, url);
-			if (next && strncmp(next, "http", 4)) {
-				free(next);
-				next = NULL;
-			}
-		}
-		http_response_release(&res);
-		json_decref(root);
-		first = 0;
-		if (ret < 0 || !next) {
-			free(next);
-			break;
-		}
-		free(url);
-		url = next;
-		ret = registry_next_page(rc, &seen, url, shown, err);
-		if (ret < 0)
-			break;
+	*next = NULL;
+	if (!root)
+		return DB_EPARSE;
+	tags = json_object_get(root, "tags");
+	if (!json_is_array(tags) && !json_is_null(tags)) {
+		ret = db_err_set(err, DB_EPARSE, "'%s': no 'tags' list in the answer", shown);
+		goto out;
 	}
-	f->full = 1;
-	session_release(&s);
-	strlist_clear(&seen);
-	free(cond);
-	free(shown);
-	free(url);
+	json_array_foreach(tags, i, t)
+	{
+		if (json_is_string(t))
+			registry_add_tag(f->out, json_string_value(t), json_string_length(t), NULL,
+			                 NULL, shown);
+	}
+	if (link) {
+		*next = link_next(link, page_url);
+		if (*next && strncmp(*next, "http://", 7) && strncmp(*next, "https://", 8)) {
+			free(*next);
+			*next = NULL;
+		}
+	}
+out:
+	json_decref(root);
 	return ret;
 }
 
-int v2_manifest_digest(struct registry_client *rc, const char *image, const char *tag, char **out,
-                       struct db_err *err)
+static int v2_fetch(struct registry_conn *c, struct registry_fetch *f, struct db_err *err)
 {
-	struct v2_session s = {0};
+	static const char *const params[] = {"n", V2_PAGE_SIZE, NULL};
+	struct v2_session s = {{0, 0, NULL, NULL, NULL}, NULL, 0, f->deadline_ms};
+	struct registry_pages pages = {{0, 0}, NULL, 0, 0};
+	char *path = xasprintf("v2/%s/tags/list", f->image);
+	char *url = http_url(c->url, path, params), *cond = NULL, *shown = NULL, *next = NULL;
+	int ret = 0, first = 1;
+
+	f->out = taglist_new();
+	if (!url) {
+		ret = db_err_set(err, DB_EUSAGE, "registry URL '%s' is not usable", c->url);
+		goto out;
+	}
+	registry_pages_init(&pages, url);
+	if (f->cached && f->etag)
+		cond = xasprintf("If-None-Match: %s", f->etag);
+	for (;;) {
+		struct http_response res = HTTP_RESPONSE_INIT;
+
+		free(shown);
+		shown = http_redact_url(url);
+		ret = v2_request(c, &s, f->image, url, "Accept: application/json",
+		                 first ? cond : NULL, 0, &res, err);
+		if (!ret)
+			ret = registry_page_status(c, f, &res, first, cond != NULL, shown, err);
+		if (!ret)
+			ret = v2_parse_page(f, &res.body, http_response_header(&res, "link"), url,
+			                    shown, &next, err);
+		http_response_release(&res);
+		first = 0;
+		if (ret || !next)
+			break;
+		ret = registry_next_page(c, &pages, &url, &next, shown, err);
+		if (ret < 0)
+			break;
+	}
+	if (ret == 1) /* 304: the cached list stands */
+		ret = 0;
+	f->full = 1;
+out:
+	session_release(&s);
+	registry_pages_release(&pages);
+	free(next);
+	free(cond);
+	free(shown);
+	free(url);
+	free(path);
+	return ret;
+}
+
+static int v2_manifest_digest(struct registry_conn *c, const char *image, const char *tag,
+                              int64_t deadline_ms, char **out, struct db_err *err)
+{
+	struct v2_session s = {{0, 0, NULL, NULL, NULL}, NULL, 0, deadline_ms};
 	struct http_response res = HTTP_RESPONSE_INIT;
-	char *url = xasprintf("%s/v2/%s/manifests/%s", rc->url, image, tag);
-	char *shown = http_redact_url(url);
+	char *path = xasprintf("v2/%s/manifests/%s", image, tag);
+	char *url = http_url(c->url, path, NULL), *shown = NULL;
 	const char *digest;
 	int ret;
 
-	ret = v2_request(rc, &s, image, url, manifest_accept, NULL, 1, &res, err);
+	if (!url) {
+		ret = db_err_set(err, DB_EUSAGE, "registry URL '%s' is not usable", c->url);
+		goto out;
+	}
+	shown = http_redact_url(url);
+	ret = v2_request(c, &s, image, url, manifest_accept, NULL, 1, &res, err);
 	if (!ret && res.status == 404)
 		ret = db_err_set(err, DB_ENOTFOUND, "'%s:%s' not found at '%s'", image, tag, shown);
 	else if (!ret && res.status / 100 != 2)
-		ret = registry_status_error(rc, res.status, image, shown, err);
+		ret = registry_status_error(c, res.status, image, shown, err);
 	if (!ret) {
 		digest = http_response_header(&res, "docker-content-digest");
 		if (!digest || !tag_digest_valid(digest))
@@ -391,9 +482,39 @@ int v2_manifest_digest(struct registry_client *rc, const char *image, const char
 		else
 			*out = xstrdup(digest);
 	}
+out:
 	http_response_release(&res);
 	session_release(&s);
 	free(shown);
 	free(url);
+	free(path);
 	return ret;
 }
+
+/* "HOST[:PORT]/image:tag": where a container engine pulls from this registry. */
+static char *v2_image_ref(const struct registry_conn *c, const char *image, const char *tag)
+{
+	CURLU *u = curl_url();
+	char *host = NULL, *port = NULL, *ref;
+
+	if (u && curl_url_set(u, CURLUPART_URL, c->url, 0) == CURLUE_OK &&
+	    curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK) {
+		curl_url_get(u, CURLUPART_PORT, &port, 0);
+		ref =
+		    xasprintf("%s%s%s/%s:%s", host, port ? ":" : "", port ? port : "", image, tag);
+	} else {
+		ref = xasprintf("%s:%s", image, tag);
+	}
+	curl_free(host);
+	curl_free(port);
+	curl_url_cleanup(u);
+	return ref;
+}
+
+const struct registry_backend registry_v2_backend = {
+    .name = "v2",
+    .fetch = v2_fetch,
+    .digest = v2_manifest_digest,
+    .image_ref = v2_image_ref,
+    .state_free = v2_state_free,
+};

@@ -153,5 +153,8 @@ void relnotes_render(struct buf *out, const struct item *const *items, size_t nr
 			         it->display ? it->display : it->name, it->image, it->target);
 		}
 	}
+	/* The SDK ends its notes with a blank line. */
+	if (nr)
+		buf_addch(out, '\n');
 	free(sorted);
 }

@@ -1,16 +1,18 @@
 /*
- * The report (SPEC §6): the JSON document `--report FILE` and `--json` write, the table
- * `scan` prints, and the one-line summaries on stderr.
+ * The report (SPEC §6): the JSON document `--report FILE` and `--json` write, the table `scan`
+ * prints, and the one-line summaries on stderr.
  *
  *	struct report *r = report_new(base_sha, dry_run);
  *	report_set_images(r, images);		// {"demisto/python3": {"target", "tags_seen"}}
  *	report_add_items(r, items, nr);		// borrowed until report_free()
- *	report_add_branch(r, name, sha, n, pushed, pr_or_NULL);
- *	report_write(r, path_or_NULL_for_stdout, &err);
+ *	report_add_branch(r, &(struct report_branch){...});
+ *	report_set_rollout(r, rollout);
+ *	report_write(r, path, &err);		// a file (atomically), or "-" / NULL: stdout
  *	report_free(r);
  *
- * The items are written as JSON text straight from the item structs, without building a
- * JSON tree: a 5,000-item report costs one buffer.
+ * The document is built with jansson, so it is always valid JSON: a string that is not valid
+ * UTF-8 (a path in a git tree can be anything) is written with U+FFFD in place of each bad
+ * byte.
  */
 #ifndef DOCKERBUMP_UPDATER_REPORT_H
 #define DOCKERBUMP_UPDATER_REPORT_H
@@ -23,22 +25,40 @@
 
 struct report;
 
+/* One branch of the run, for the "branches" array. Strings are borrowed. */
+struct report_branch {
+	const char *name;   /* "dockerbump/group-17" */
+	const char *group;  /* "17", "canary" */
+	const char *commit; /* hex; NULL when nothing was committed */
+	size_t items;
+	int pushed;
+	long pr_number; /* 0: no pull request */
+	const char *pr_url;
+	const char *pr_outcome; /* created, updated, unchanged, closed, waiting */
+};
+
 /* `*out` belongs to the caller; free it with report_free(). */
 struct report *report_new(const char *base, int dry_run);
 void report_free(struct report *r);
 /* The "images" object; the report takes its own reference. */
 void report_set_images(struct report *r, json_t *images);
+/* The "rollout" object; the report takes its own reference. */
+void report_set_rollout(struct report *r, json_t *rollout);
 /* The items stay borrowed until the report is written. */
 void report_add_items(struct report *r, const struct item *items, size_t nr);
-/* `pull_request` is borrowed: a JSON value, or NULL for null. */
-void report_add_branch(struct report *r, const char *name, const char *commit, size_t items,
-                       int pushed, json_t *pull_request);
-/* Writes the report as JSON to `path` (atomically) or, when path is NULL, to stdout. */
+void report_add_branch(struct report *r, const struct report_branch *b);
+/* The whole document; a new reference for the caller. */
+json_t *report_json(const struct report *r);
+/* Writes the report as JSON to `path` (atomically), or to stdout when path is NULL or "-". */
 int report_write(struct report *r, const char *path, struct db_err *err);
 
-/* The scan table (one row per item) on `out`. */
-void report_print_table(FILE *out, const struct item *items, size_t nr);
-/* "12 bumped, 3 up-to-date, ..." on stderr through the logger. */
-void report_log_summary(const char *what, const struct item *items, size_t nr);
+/* A JSON string of `s` (null for NULL), invalid UTF-8 replaced: never NULL. */
+json_t *report_string(const char *s);
+
+/* The scan table on `out`: within 120 columns, unless `wide`. */
+void report_print_table(FILE *out, const struct item *items, size_t nr, int wide);
+/* "scan: 4500 items: 12 to bump, 3 up-to-date, ..." on stderr; `tail` (may be NULL) is added
+ * after a semicolon. A dry run or a scan says "to bump"; a run "bumped". */
+void report_log_summary(const char *what, const struct item *items, size_t nr, const char *tail);
 
 #endif

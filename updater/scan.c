@@ -21,8 +21,9 @@
 #define ITEM_MAX_BYTES (16u << 20)
 
 static const char *const status_names[STATUS__COUNT] = {
-    "pending",  "bumped",  "up-to-date",  "opted-out",     "not-opted-in", "not-allowed",
-    "no-image", "skipped", "unparseable", "verify-failed", "error",
+    "pending",     "bumped",   "up-to-date", "opted-out",   "not-opted-in",
+    "not-allowed", "no-image", "skipped",    "unparseable", "verify-failed",
+    "waiting",     "declined", "error",
 };
 
 const char *item_status_name(enum item_status s)
@@ -114,34 +115,28 @@ static int match_any(const struct strlist *globs, const char *path, const char *
 	return 0;
 }
 
-int pack_shard(const char *pack, int n)
-{
-	unsigned long h = 2166136261u;
-	for (; *pack; pack++)
-		h = ((h ^ (unsigned char)*pack) * 16777619u) & 0xffffffffu;
-	return (int)(h % (unsigned long)n) + 1;
-}
-
 int image_ref_split(char **repo, char **tag, const char *ref)
 {
-	const char *slash = strrchr(ref, '/'), *colon, *at;
-	size_t n;
+	const char *end, *colon = NULL, *p;
 
 	*repo = *tag = NULL;
 	if (!*ref)
 		return -1;
-	at = strchr(ref, '@'); /* digest references keep their digest out of the repository */
-	colon = strrchr(slash ? slash : ref, ':');
-	n = colon ? (size_t)(colon - ref) : at ? (size_t)(at - ref) : strlen(ref);
-	if (at && (size_t)(at - ref) < n)
-		n = (size_t)(at - ref);
-	if (!n)
+	/* A digest ("@sha256:...") is no part of the repository or the tag. */
+	end = strchr(ref, '@');
+	if (!end)
+		end = ref + strlen(ref);
+	/* The tag follows the last ':' after the last '/' ("host:5000/ns/repo:tag"). */
+	for (p = ref; p < end; p++)
+		if (*p == '/')
+			colon = NULL;
+		else if (*p == ':')
+			colon = p;
+	if ((colon ? colon : end) == ref)
 		return -1;
-	*repo = xstrndup(ref, n);
-	if (colon) {
-		size_t tl = at && at > colon ? (size_t)(at - colon - 1) : strlen(colon + 1);
-		*tag = xstrndup(colon + 1, tl);
-	}
+	*repo = xstrndup(ref, (size_t)((colon ? colon : end) - ref));
+	if (colon)
+		*tag = xstrndup(colon + 1, (size_t)(end - colon - 1));
 	return 0;
 }
 
@@ -518,6 +513,8 @@ static void classify(struct item *it, const struct located *l, const struct conf
 	int dflt;
 
 	it->kind = l->integration ? ITEM_INTEGRATION : ITEM_SCRIPT;
+	group_of(&it->group_id, it->pack, cfg);
+	group_name(it->group, sizeof(it->group), &it->group_id);
 	it->name = l->name ? xstrdup(l->name) : name_from_path(it->path);
 	it->display = l->display ? xstrdup(l->display) : NULL;
 	it->image_ref = l->image ? xstrdup(l->image) : NULL;
@@ -574,7 +571,7 @@ static void classify(struct item *it, const struct located *l, const struct conf
 	} else if (opts->only && opts->only->nr && !match_any(opts->only, it->path, NULL)) {
 		set_status(it, STATUS_SKIPPED, "not matched by --only");
 	} else if (opts->shard_n > 0 &&
-	           pack_shard(it->pack ? it->pack : it->path, opts->shard_n) != opts->shard_k) {
+	           !group_in_shard(&it->group_id, opts->shard_k, opts->shard_n)) {
 		set_status(it, STATUS_SKIPPED, "another shard");
 	} else if (it->deprecated && cfg->skip_deprecated) {
 		set_status(it, STATUS_SKIPPED, "deprecated");

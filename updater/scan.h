@@ -24,6 +24,7 @@
 #include "common/buf.h"
 #include "common/err.h"
 #include "updater/config.h"
+#include "updater/group.h"
 
 enum item_kind { ITEM_SCRIPT = 0, ITEM_INTEGRATION };
 
@@ -39,6 +40,8 @@ enum item_status {
 	STATUS_SKIPPED,
 	STATUS_UNPARSEABLE,
 	STATUS_VERIFY_FAILED,
+	STATUS_WAITING,  /* rollout: its group's turn, or the tag's release, has not come */
+	STATUS_DECLINED, /* a pull request with this target was closed unmerged */
 	STATUS_ERROR,
 	STATUS__COUNT
 };
@@ -76,8 +79,10 @@ struct item {
 	enum item_status status;
 	char *reason; /* why: for skipped, unparseable, error */
 	struct strlist warnings;
-	char *target; /* target tag once resolved */
-	git_oid blob; /* the YAML's blob (git mode) */
+	char *target;             /* target tag once resolved */
+	git_oid blob;             /* the YAML's blob (git mode) */
+	struct group_id group_id; /* the pack's group (group.h) */
+	char group[16];           /* its name: "17", "canary" */
 
 	/* Filled by `run`. */
 	enum { D45_NONE = 0, D45_KEPT, D45_ADDED } d45;
@@ -119,8 +124,5 @@ int image_ref_split(char **repo, char **tag, const char *ref);
 
 /* fnmatch-style glob on repository paths: '*' stays within a path segment, '**' crosses. */
 int path_glob_match(const char *pattern, const char *path);
-
-/* The stable shard (1..n) of a pack name: FNV-1a of the name, modulo n. */
-int pack_shard(const char *pack, int n);
 
 #endif

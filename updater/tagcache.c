@@ -115,6 +115,7 @@ int tagcache_load(struct tagcache_entry *out, const char *path, const char *regi
 		goto out;
 	}
 	root = json_loadb(data.ptr, data.len, JSON_REJECT_DUPLICATES, &jerr);
+	buf_release(&data); /* the tree holds it all now: a large cache is not held twice */
 	if (!root) {
 		log_warn("ignoring the tag cache '%s': line %d: %s", path, jerr.line, jerr.text);
 		goto out;
@@ -186,6 +187,8 @@ int tagcache_store(const char *path, const struct tagcache_entry *e, const char 
 	}
 	json_object_set_new(root, "tags", arr);
 	text = json_dumps(root, JSON_COMPACT);
+	json_decref(root); /* only the text is needed from here */
+	root = NULL;
 	if (slash)
 		*slash = '\0';
 	ret = mkdir_p(dir, 1, err);

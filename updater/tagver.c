@@ -3,6 +3,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
+#include <unistd.h>
 
 #include "common/alloc.h"
 #include "common/buf.h"
@@ -11,42 +13,6 @@
 
 /* 18 digits keep every component far below UINT64_MAX; no real build number comes close. */
 #define PART_MAX 999999999999999999ULL
-
-static int is_alnum(unsigned char c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
-}
-
-int tag_name_valid(const char *s, size_t len)
-{
-	size_t i;
-
-	if (!len || len > TAG_NAME_MAX)
-		return 0;
-	if (!is_alnum((unsigned char)s[0]) && s[0] != '_')
-		return 0;
-	for (i = 1; i < len; i++) {
-		unsigned char c = (unsigned char)s[i];
-		if (!is_alnum(c) && c != '_' && c != '.' && c != '-')
-			return 0;
-	}
-	return 1;
-}
-
-int tag_digest_valid(const char *s)
-{
-	const char *colon = strchr(s, ':'), *p;
-
-	if (!colon || colon == s || !colon[1] || strlen(s) > 256)
-		return 0;
-	for (p = s; p < colon; p++)
-		if (!(*p >= 'a' && *p <= 'z') && !(*p >= '0' && *p <= '9') && !strchr("+._-", *p))
-			return 0;
-	for (p = colon + 1; *p; p++)
-		if (!is_alnum((unsigned char)*p) && *p != '=' && *p != '_' && *p != '-')
-			return 0;
-	return 1;
-}
 
 int tagver_parse(struct tagver *out, const char *tag)
 {
@@ -174,9 +140,84 @@ void tagtime_format(char *out, size_t n, const struct timespec *t)
 
 /* --- tag lists --- */
 
+/*
+ * SipHash-2-4 (Aumasson and Bernstein): a keyed hash whose collisions cannot be aimed at
+ * without the key. Tag names come from the network; with a plain hash a registry could send
+ * names that all land in one slot and make each lookup linear again.
+ */
+#define ROTL64(x, b) (uint64_t)(((x) << (b)) | ((x) >> (64 - (b))))
+
+struct sip {
+	uint64_t v0, v1, v2, v3;
+};
+
+static void sip_round(struct sip *s)
+{
+	s->v0 += s->v1;
+	s->v1 = ROTL64(s->v1, 13);
+	s->v1 ^= s->v0;
+	s->v0 = ROTL64(s->v0, 32);
+	s->v2 += s->v3;
+	s->v3 = ROTL64(s->v3, 16);
+	s->v3 ^= s->v2;
+	s->v0 += s->v3;
+	s->v3 = ROTL64(s->v3, 21);
+	s->v3 ^= s->v0;
+	s->v2 += s->v1;
+	s->v1 = ROTL64(s->v1, 17);
+	s->v1 ^= s->v2;
+	s->v2 = ROTL64(s->v2, 32);
+}
+
+static void sip_absorb(struct sip *s, uint64_t m)
+{
+	s->v3 ^= m;
+	sip_round(s);
+	sip_round(s);
+	s->v0 ^= m;
+}
+
+uint64_t tagver_siphash(const uint64_t key[2], const void *data, size_t len)
+{
+	const unsigned char *p = data;
+	struct sip s = {0x736f6d6570736575ULL ^ key[0], 0x646f72616e646f6dULL ^ key[1],
+	                0x6c7967656e657261ULL ^ key[0], 0x7465646279746573ULL ^ key[1]};
+	uint64_t last = (uint64_t)len << 56;
+	size_t i, j, whole = len - len % 8;
+
+	for (i = 0; i < whole; i += 8) {
+		uint64_t m = 0;
+		for (j = 0; j < 8; j++)
+			m |= (uint64_t)p[i + j] << (8 * j);
+		sip_absorb(&s, m);
+	}
+	for (j = 0; j < len % 8; j++)
+		last |= (uint64_t)p[whole + j] << (8 * j);
+	sip_absorb(&s, last);
+	s.v2 ^= 0xff;
+	for (j = 0; j < 4; j++)
+		sip_round(&s);
+	return s.v0 ^ s.v1 ^ s.v2 ^ s.v3;
+}
+
+void tagver_random_key(uint64_t key[2])
+{
+	struct timespec ts;
+
+	if (getrandom(key, 2 * sizeof(*key), GRND_NONBLOCK) != (ssize_t)(2 * sizeof(*key))) {
+		/* no entropy yet (early boot): still a key no remote party can predict well */
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		key[0] = (uint64_t)ts.tv_nsec * 0x9e3779b97f4a7c15ULL ^ (uint64_t)(uintptr_t)key;
+		key[1] = (uint64_t)ts.tv_sec ^ ((uint64_t)getpid() << 32);
+	}
+}
+
 struct taglist *taglist_new(void)
 {
-	return xcalloc(1, sizeof(struct taglist));
+	struct taglist *l = xcalloc(1, sizeof(*l));
+
+	tagver_random_key(l->key);
+	return l;
 }
 
 void taglist_free(struct taglist *l)
@@ -190,36 +231,70 @@ void taglist_free(struct taglist *l)
 		free(l->v[i].digest);
 	}
 	free(l->v);
+	free(l->slots);
 	free(l->image);
 	free(l->registry);
 	free(l);
 }
 
-const struct tag_entry *taglist_find(const struct taglist *l, const char *name)
+/* The slot holding `name`, or the empty slot where it would go. */
+static size_t *index_slot(const struct taglist *l, const char *name, size_t len)
+{
+	size_t mask = l->nr_slots - 1;
+	size_t i = (size_t)tagver_siphash(l->key, name, len) & mask;
+
+	for (;; i = (i + 1) & mask) {
+		size_t *slot = &l->slots[i];
+		if (!*slot || !strcmp(l->v[*slot - 1].name, name))
+			return slot;
+	}
+}
+
+/* Rebuilds the index for `nr_slots` slots (a power of two greater than twice `nr`). */
+static void index_rebuild(struct taglist *l, size_t nr_slots)
 {
 	size_t i;
 
+	free(l->slots);
+	l->slots = xcalloc(nr_slots, sizeof(*l->slots));
+	l->nr_slots = nr_slots;
 	for (i = 0; i < l->nr; i++)
-		if (!strcmp(l->v[i].name, name))
-			return &l->v[i];
-	return NULL;
+		*index_slot(l, l->v[i].name, strlen(l->v[i].name)) = i + 1;
+}
+
+const struct tag_entry *taglist_find(const struct taglist *l, const char *name)
+{
+	size_t *slot;
+
+	if (!l->nr_slots)
+		return NULL;
+	slot = index_slot(l, name, strlen(name));
+	return *slot ? &l->v[*slot - 1] : NULL;
 }
 
 struct tag_entry *taglist_add(struct taglist *l, const char *name, const struct timespec *updated,
                               const char *digest)
 {
-	struct tag_entry *e = (struct tag_entry *)taglist_find(l, name);
+	size_t len = strlen(name), *slot;
+	struct tag_entry *e;
 
-	if (!tag_name_valid(name, strlen(name)))
+	if (!tag_name_valid(name, len))
 		return NULL;
-	if (e) {
+	/* at most half full, so a probe ends soon */
+	if (2 * (l->nr + 1) > l->nr_slots)
+		index_rebuild(l, l->nr_slots ? 2 * l->nr_slots : 64);
+	slot = index_slot(l, name, len);
+	if (*slot) {
+		e = &l->v[*slot - 1];
 		free(e->digest);
 	} else {
 		ALLOC_GROW(l->v, l->nr + 1, l->alloc);
 		e = &l->v[l->nr++];
 		memset(e, 0, sizeof(*e));
-		e->name = xstrdup(name);
+		e->name = xstrndup(name, len);
 		e->candidate = !tagver_parse(&e->ver, name);
+		*slot = l->nr;
+		l->sorted = 0;
 	}
 	e->has_time = updated != NULL;
 	if (updated)
@@ -249,8 +324,13 @@ static int entry_order(const void *pa, const void *pb)
 
 void taglist_sort(struct taglist *l)
 {
-	if (l->nr > 1)
+	if (l->sorted)
+		return;
+	if (l->nr > 1) {
 		qsort(l->v, l->nr, sizeof(*l->v), entry_order);
+		index_rebuild(l, l->nr_slots); /* the positions moved */
+	}
+	l->sorted = 1;
 }
 
 size_t taglist_count_candidates(const struct taglist *l)
@@ -314,6 +394,8 @@ const struct tag_entry *tagver_pick(const struct taglist *tags, const char *imag
 		if (k < keep || denied(policy->deny_tags, image, e->name) ||
 		    !old_enough(e, policy, now))
 			continue;
+		if (tags->sorted)
+			return e; /* the first that qualifies is the newest */
 		if (!best || entry_order(e, best) < 0)
 			best = e;
 	}

@@ -25,16 +25,9 @@
 #include <time.h>
 
 #include "updater/config.h"
+#include "updater/imageref.h"
 
-#define TAG_NAME_MAX   128
 #define TAGVER_MAX_LEN 16 /* components; more is not a candidate */
-
-/* 1 when the `len` bytes at `s` form a valid OCI tag name. */
-int tag_name_valid(const char *s, size_t len);
-
-/* 1 when `s` looks like an OCI digest ("sha256:<hex>": algorithm [a-z0-9+._-], ':', encoded
- * [A-Za-z0-9=_-], at most 256 bytes): anything else from a registry is dropped. */
-int tag_digest_valid(const char *s);
 
 struct tagver {
 	int nr; /* components, >= 2 for a candidate */
@@ -65,7 +58,14 @@ int tagtime_parse(struct timespec *out, const char *s);
 /* Formats as "2024-05-01T10:20:30Z", with the fraction when there is one; `out` holds 40. */
 void tagtime_format(char *out, size_t n, const struct timespec *t);
 
-/* A tag list as a registry returned it, with where it came from. */
+/*
+ * A tag list as a registry returned it, with where it came from.
+ *
+ * Names are unique and looked up through a hash index, so adding n tags, finding one and
+ * merging two lists cost time linear in their size whatever the names are: the index hashes
+ * with SipHash-2-4 under a random key per list, so a registry cannot choose names that
+ * collide. `v` is read freely; only the functions below change it.
+ */
 struct taglist {
 	struct tag_entry *v;
 	size_t nr, alloc;
@@ -73,19 +73,31 @@ struct taglist {
 	char *registry;    /* the registry URL; may be NULL */
 	time_t fetched_at; /* when the registry was last asked (0: unknown) */
 	int from_cache;    /* 1: answered by the cache without a request */
+	int sorted;        /* `v` is in taglist_sort() order (taglist_add() clears it) */
+
+	/* the name index, private: open addressing, each slot a position in `v` plus one */
+	size_t *slots;
+	size_t nr_slots; /* a power of two, at least twice `nr`; 0 before the first add */
+	uint64_t key[2];
 };
+
+/* The keyed hash of the name index (SipHash-2-4 of `len` bytes under the 128-bit `key`). */
+uint64_t tagver_siphash(const uint64_t key[2], const void *data, size_t len);
+/* A fresh random key for tagver_siphash() (from getrandom(), else from the clock). */
+void tagver_random_key(uint64_t key[2]);
 
 /* `taglist_new()` belongs to the caller; free it with taglist_free() (NULL is fine). */
 struct taglist *taglist_new(void);
 void taglist_free(struct taglist *l);
-/* Adds a copy of `name` (which must be valid), parsing it; `updated` and `digest` may be NULL.
- * A name already present is replaced. Returns the entry. */
+/* Adds a copy of `name` (which must be valid: else nothing happens and NULL is returned),
+ * parsing it; `updated` and `digest` may be NULL. A name already present is replaced in
+ * place. Returns the entry, valid until the next add or sort. */
 struct tag_entry *taglist_add(struct taglist *l, const char *name, const struct timespec *updated,
                               const char *digest);
-/* The entry named `name`, or NULL; borrowed. */
+/* The entry named `name`, or NULL, in constant expected time; borrowed. */
 const struct tag_entry *taglist_find(const struct taglist *l, const char *name);
 /* Newest first: candidates by build, then by the whole version, then by name; non-candidates
- * last, by name. */
+ * last, by name. O(n log n); nothing to do when `sorted` is already set. */
 void taglist_sort(struct taglist *l);
 size_t taglist_count_candidates(const struct taglist *l);
 
@@ -105,6 +117,10 @@ struct tagver_policy {
  * components the strategy widens (same-minor to same-major). Among the qualifying tags the
  * highest build wins, ties broken by the whole version; the age limit and deny list filter
  * first. The pick may be older than `current`: tagver_is_upgrade() decides.
+ *
+ * On a sorted list (taglist_sort()) the first qualifying tag is the pick, so picking for many
+ * items costs little more than one pass: latest-build stops at the first candidate that
+ * passes the filters.
  */
 const struct tag_entry *tagver_pick(const struct taglist *tags, const char *image,
                                     const char *current, const struct tagver_policy *policy);

@@ -750,8 +750,8 @@ static void container_ended(struct engine *e, struct worker *w)
 			j->runs[j->next] = w->cur;
 		} else {
 			vrec_fail(w->cur->rec, VERIFY_OUTCOME_ERROR,
-			          "could not verify: the container of '%s' ended from outside "
-			          "twice while the item ran (status %d: %s)",
+			          "the container of '%s' ended from outside twice while the item "
+			          "ran (status %d: %s)",
 			          j->image, code, why);
 			e->done++;
 		}

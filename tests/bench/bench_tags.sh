@@ -2,7 +2,10 @@
 # Benchmark of `dockerbump tags` on the Docker Hub stand-in: two images of 3,000 tags each.
 # Prints requests made and wall time for a cold run (no cache), a warm run after the TTL
 # (the stop-early rule: one request per image) and a warm run within the TTL (none), and the
-# time per request. Numbers, not a pass/fail verdict.
+# time per request. Then the scale lines: one page of 80,000 tags and 400,000 tags over pages
+# (cold, and warm after the TTL), each as time per tag and as a ratio to the per-tag time of
+# the 3,000-tag cold run measured first (about 1 when every cost is linear in the tags).
+# Numbers, not a pass/fail verdict.
 #
 #   tests/bench/bench_tags.sh [BUILD_DIR]     (default: build/dev)
 set -euo pipefail
@@ -46,3 +49,31 @@ curl -sf -X POST -d '{"image": "demisto/python3", "count": 20}' "$url/_control/a
 measure "after TTL, 20 new tags" -c "$tmp/expired.yml"
 rm -rf "$XDG_CACHE_HOME"
 measure "cold again (cache removed)"
+
+# --- scale: time per tag against the 3,000-tag baseline of this run ---
+start_hubstub big --gen demisto/base=3000 --gen big/page=80000 --gen big/all=400000 --lean \
+	--page-size-fixed 80000
+big_url="http://127.0.0.1:$big_port"
+printf 'registry: {timeout_s: 60}\n' >"$tmp/scale.yml"
+printf 'cache: {ttl_s: 0}\nregistry: {timeout_s: 60}\n' >"$tmp/scale-expired.yml"
+# scale LABEL IMAGE TAGS CONFIG [tags options]: prints wall time, time per tag and the ratio
+scale() {
+	local label=$1 image=$2 n=$3 cfg=$4 start us
+	shift 4
+	start=$(now_us)
+	"$DOCKERBUMP" -c "$cfg" tags --registry-url "$big_url" "$image" --limit 1 "$@" >/dev/null
+	us=$(($(now_us) - start))
+	[ -n "${base_ns:-}" ] || base_ns=$((us * 1000 / n))
+	printf '%-34s %7d tags  wall %d.%03d s  %5d ns/tag  ratio %s\n' "$label" "$n" \
+		$((us / 1000000)) $((us % 1000000 / 1000)) $((us * 1000 / n)) \
+		"$(awk -v a=$((us * 1000 / n)) -v b="$base_ns" 'BEGIN { printf "%.2f", a / b }')"
+}
+echo
+echo "scale (the stand-in serves 80,000 tags a page; lean hub results)"
+base_ns=
+scale "baseline: 3,000 tags, cold" demisto/base 3003 "$tmp/scale.yml" --no-cache
+scale "one page of 80,000 tags, cold" big/page 80003 "$tmp/scale.yml" --no-cache
+scale "400,000 tags over pages, cold" big/all 400003 "$tmp/scale.yml"
+curl -sf -X POST -d '{"image": "big/all", "count": 20}' "$big_url/_control/add" >/dev/null
+scale "400,000 tags, warm after the TTL" big/all 400023 "$tmp/scale-expired.yml"
+scale "400,000 tags over v2 pages" big/all 400023 "$tmp/scale.yml" --no-cache --registry-api v2

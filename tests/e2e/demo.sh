@@ -8,7 +8,8 @@ env "${env[@]}" bash "$DOCKERBUMP_SOURCE_DIR/docker/demo.sh" >"$tmp/demo.out" 2>
 	tail -60 "$tmp/demo.out" >&2
 	fail "docker/demo.sh failed"
 }
-for want in "dockerbump/demisto-python3-batch-1" "run: 3 items: 2 bumped, 1 verify-failed" "refs/heads/dockerbump/demisto-python3-batch-1" \
+branch=$(group_branch HelloWorld)
+for want in "$branch" "run: 3 items: 2 bumped, 1 verify-failed" "refs/heads/$branch" \
 	"+- Updated the Docker image to: *demisto/python3:" "dockerimage45: \"demisto/python3:3.11.9.100001\""; do
 	grep -qF -- "$want" "$tmp/demo.out" || { tail -60 "$tmp/demo.out" >&2; fail "the demo output lacks '$want'"; }
 done

@@ -56,4 +56,18 @@ done <"$tmp/build-cmds"
 [ -x "$tmp/opt/bin/dockerbump" ] || fail "the build stage installed no dockerbump"
 "$tmp/opt/bin/dockerbump" --version | grep -q '^dockerbump ' || fail "installed dockerbump does not run"
 [ -f "$tmp/opt/share/man/man1/dockerbump.1" ] || fail "the man page is not installed"
+
+# The runtime stage ships the docker CLI alone, not Debian's engine package.
+python3 - "$df" <<'PY' || fail "the runtime stage"
+import re, sys
+text = open(sys.argv[1]).read()
+runtime = text[text.rindex("\nFROM "):]
+assert "docker.io" not in runtime, "the runtime stage installs docker.io (the whole engine)"
+assert re.search(r"COPY --from=\S+ /usr/bin/docker /usr/local/bin/docker", runtime), "no docker CLI"
+assert "safe.directory /content" in runtime, "no safe.directory for /content"
+PY
+# A local build folder and caches stay out of the build context.
+for pattern in /build '/tests/fuzz/corpus-run/'; do
+	grep -q "^$pattern" "$DOCKERBUMP_SOURCE_DIR/.dockerignore" || fail ".dockerignore lacks $pattern"
+done
 echo "dockerfile: ok"

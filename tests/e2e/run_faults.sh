@@ -70,7 +70,7 @@ meta = show(o["branch"], "Packs/OpenPhish/pack_metadata.json")
 if meta != show("main", "Packs/OpenPhish/pack_metadata.json").replace(b'"2.0.7"', b'"2.0.8"', 1):
     bad.append("OpenPhish pack_metadata.json")
 note = show(o["branch"], "Packs/OpenPhish/ReleaseNotes/2_0_8.md")
-if note != b"\n#### Integrations\n\n##### OpenPhish v2\n\n- Updated the Docker image to: *demisto/python3:3.12.13.9000000*.\n":
+if note != b"\n#### Integrations\n\n##### OpenPhish v2\n\n- Updated the Docker image to: *demisto/python3:3.12.13.9000000*.\n\n":
     bad.append(f"OpenPhish release note: {note!r}")
 for b in rep["branches"]:
     if show(b["name"], "Packs/OpenPhish/Scripts/Twice/Twice.yml") != show("main", "Packs/OpenPhish/Scripts/Twice/Twice.yml"):
@@ -85,7 +85,7 @@ git init -q --bare "$tmp/rejecting.git"
 printf '#!/bin/sh\necho "bot pushes are frozen today" >&2\nexit 1\n' >"$tmp/rejecting.git/hooks/pre-receive"
 chmod +x "$tmp/rejecting.git/hooks/pre-receive"
 expect_exit 1 -C "$tmp/r2" run "${reg[@]}" --push "$tmp/rejecting.git"
-assert_contains "$tmp/err" "push of 'refs/heads/dockerbump/demisto-python"
+assert_contains "$tmp/err" "push of 'refs/heads/dockerbump/group-"
 assert_contains "$tmp/err" "bot pushes are frozen today"
 [ -z "$(branches "$tmp/r2")" ] || fail "a rejected push left local branches: $(branches "$tmp/r2")"
 [ -z "$(branches "$tmp/rejecting.git")" ] || fail "the rejecting remote has branches"
@@ -105,6 +105,14 @@ if id nobody >/dev/null 2>&1 && command -v setpriv >/dev/null; then
 	chmod -R a+rX "$tmp" && chmod -R a-w "$tmp/ro/.git"
 	mkdir -p "$tmp/nobody-cache" && chmod 777 "$tmp/nobody-cache"
 	before=$(find "$tmp/ro/.git" -type f | sort | md5sum)
+	# Another user's repository: refused with the fix, until it is a safe.directory.
+	rc=0
+	XDG_CACHE_HOME="$tmp/nobody-cache" setpriv --reuid=nobody --regid=nogroup --clear-groups \
+		"$DOCKERBUMP" -C "$tmp/ro" run "${reg[@]}" --no-push >"$tmp/out" 2>"$tmp/err" || rc=$?
+	[ "$rc" = 2 ] || { cat "$tmp/err" >&2; fail "another user's repository: exit $rc, want 2"; }
+	assert_contains "$tmp/err" "safe.directory"
+	git config --global --add safe.directory "$tmp/ro"
+	chmod -R a+rX "$HOME"
 	rc=0
 	XDG_CACHE_HOME="$tmp/nobody-cache" setpriv --reuid=nobody --regid=nogroup --clear-groups \
 		"$DOCKERBUMP" -C "$tmp/ro" run "${reg[@]}" --no-push >"$tmp/out" 2>"$tmp/err" || rc=$?

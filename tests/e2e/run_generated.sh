@@ -36,7 +36,8 @@ expect_exit 0 -C "$tmp/repo" run --dry-run --verify off "${reg[@]}" --report "$t
 [ "$(refs)" = "$before_refs" ] || fail "--dry-run changed refs"
 [ "$(objects)" = "$before_objects" ] || fail "--dry-run wrote objects"
 [ -z "$(git -C "$tmp/repo" status --porcelain)" ] || fail "--dry-run touched the work tree"
-assert_contains "$tmp/out" "branch dockerbump/demisto-python3-batch-1"
+grep -qE '^group [0-9]+ \(dockerbump/group-[0-9]+\): [0-9]+ items?$' "$tmp/out" ||
+	fail "the dry run shows no group"
 assert_contains "$tmp/out" "+++ b/Packs/"
 grep -qE '^-\s+"currentVersion": "[0-9.]+",$' "$tmp/out" || fail "the dry run shows no currentVersion change"
 assert_contains "$tmp/out" "+- Updated the Docker image to: *demisto/python3:"
@@ -117,6 +118,11 @@ for e in m["items"]:
     for br in branches:
         if br != it["branch"] and show(br, e["path"]) != base:
             bad.append(f"{e['path']}: changed on {br} too")
+# Branches are pack groups: a pack is on one branch only, named after its group.
+import re
+for it in rep["items"]:
+    if it["status"] == "bumped" and it["branch"] != f"dockerbump/group-{it['group']}":
+        bad.append(f"{it['path']}: branch {it['branch']} is not its group's ({it['group']})")
 # Release notes: once per pack and branch.
 packs = {p["name"]: p for p in m["packs"]}
 for br in branches:
@@ -136,6 +142,7 @@ for br in branches:
                 note += f"\n#### {title}\n"
                 for i in its:
                     note += f"\n##### {i['m']['display'] or i['name']}\n\n- Updated the Docker image to: *{i['image']}:{i['to']}*.\n"
+        note += "\n"  # the SDK ends its notes with a blank line
         rn = f"Packs/{pack}/ReleaseNotes/{x}_{y}_{int(z) + 1}.md"
         got = show(br, rn)
         if got is None or got.decode() != note: bad.append(f"{br}: {rn} is wrong:\n{got}\n--- want\n{note}")

@@ -1,5 +1,5 @@
 # run with verification in a real container engine: a bump to an image that lacks a module the
-# item imports is refused (not committed, exit 3) while the other items of the batch are
+# item imports is refused (not committed, exit 3) while the other items of the group are
 # committed; the same item is committed when the new image is good; code that fails the same
 # way in both images is no regression; with no engine at all, nothing is committed (exit 1).
 # ctest-resource: docker
@@ -45,7 +45,8 @@ tags() { # tags FILE NAME...: a hub tag list for demisto/python3
 }
 status_of() { python3 -c 'import json,sys; print({i["name"]: i["status"] for i in json.load(open(sys.argv[1]))["items"]}[sys.argv[2]])' "$@"; }
 verify_of() { python3 -c 'import json,sys; v={i["name"]: i["verify"] for i in json.load(open(sys.argv[1]))["items"]}[sys.argv[2]]; print(v["old"], v["new"], v["regressed"])' "$@"; }
-on_branch() { git -C "$tmp/repo" show "dockerbump/demisto-python3-batch-1:$1" | grep -c "demisto/python3:$2" || true; }
+demo_branch=$(group_branch Demo)
+on_branch() { git -C "$tmp/repo" show "$demo_branch:$1" | grep -c "demisto/python3:$2" || true; }
 
 # --- the newest tag is the broken image ------------------------------------------------------
 tags "$tmp/t1.json" "$old" "$broken"
@@ -63,9 +64,9 @@ done
 python3 -c 'import json,sys; r={i["name"]: i["reason"] for i in json.load(open(sys.argv[1]))["items"]}["ParseYaml"]; sys.exit(0 if "ModuleNotFoundError" in r and "yaml" in r else "reason: %s" % r)' "$tmp/r1.json"
 [ "$(on_branch Packs/Demo/Scripts/ParseYaml/ParseYaml.yml "$broken")" = 0 ] || fail "the blocked bump was committed"
 [ "$(on_branch Packs/Demo/Scripts/SayHello/SayHello.yml "$broken")" = 1 ] || fail "SayHello was not committed"
-git -C "$tmp/repo" log -1 --format=%B dockerbump/demisto-python3-batch-1 | grep -q "Blocked: Packs/Demo/Scripts/ParseYaml" ||
+git -C "$tmp/repo" log -1 --format=%B "$demo_branch" | grep -q "Blocked: Packs/Demo/Scripts/ParseYaml" ||
 	fail "the commit message does not name the blocked item"
-git -C "$tmp/repo" show dockerbump/demisto-python3-batch-1:Packs/Demo/ReleaseNotes/1_0_1.md | grep -q ParseYaml &&
+git -C "$tmp/repo" show "$demo_branch:Packs/Demo/ReleaseNotes/1_0_1.md" | grep -q ParseYaml &&
 	fail "the release note lists the blocked item"
 grep -q '<testcase' "$tmp/j1.xml" || fail "no JUnit testcases"
 grep -q 'ParseYaml' "$tmp/j1.xml" || fail "JUnit lacks ParseYaml"
@@ -78,7 +79,7 @@ expect_exit 0 -C "$tmp/repo" run --no-push --registry-url "http://127.0.0.1:$hub
 [ "$(on_branch Packs/Demo/Scripts/ParseYaml/ParseYaml.yml "$new")" = 1 ] || fail "ParseYaml not on the branch"
 
 # --- no engine reachable: exit 1 before committing anything ----------------------------------
-git -C "$tmp/repo" branch -D dockerbump/demisto-python3-batch-1 >/dev/null
+git -C "$tmp/repo" branch -D "$demo_branch" >/dev/null
 run_db "$tmp/out" "$tmp/err" -C "$tmp/repo" run --no-push --no-cache --registry-url "http://127.0.0.1:$hub2_port" \
 	--runtime docker
 rc_ok=$rc
@@ -87,7 +88,7 @@ DOCKER_HOST=unix://$tmp/no-engine.sock run_db "$tmp/out" "$tmp/err" -C "$tmp/rep
 [ "$rc" = 1 ] || { cat "$tmp/err" >&2; fail "no engine: exit $rc, want 1"; }
 grep -q -- "--verify off" "$tmp/err" || { cat "$tmp/err" >&2; fail "no hint to pass --verify off"; }
 [ "$rc_ok" = 0 ] || fail "the run with an engine failed ($rc_ok)"
-git -C "$tmp/repo" branch -D dockerbump/demisto-python3-batch-1 >/dev/null
+git -C "$tmp/repo" branch -D "$demo_branch" >/dev/null
 DOCKER_HOST=unix://$tmp/no-engine.sock run_db "$tmp/out" "$tmp/err" -C "$tmp/repo" run --no-push --no-cache \
 	--registry-url "http://127.0.0.1:$hub2_port"
 [ -z "$(git -C "$tmp/repo" for-each-ref refs/heads/dockerbump/)" ] || fail "a branch was made without verification"

@@ -79,17 +79,35 @@ bad += [p for p in items if p.startswith("Scripts/") or "/test_data/" in p]
 print("\n".join(bad)); sys.exit(1 if bad else 0)
 PY
 
-# The table names every item.
+# The table names every item by pack and name within 120 columns; --wide shows every column.
 expect_exit 0 -C "$tmp/repo" scan --offline
-assert_contains "$tmp/out" "Packs/Alexa/Integrations/Alexa/Alexa.yml"
+head -1 "$tmp/out" | grep -qE '^PACK +ITEM +IMAGE +TARGET +STATUS$' || fail "table header: $(head -1 "$tmp/out")"
 assert_contains "$tmp/out" "demisto/python:2.7.18.24066"
+grep -qE '^Alexa +Alexa Rank Indicator +demisto/python:2\.7\.18\.24066 +- +pending$' "$tmp/out" || fail "the Alexa row"
+awk 'length($0) > 120 { bad = 1; print "too wide: " $0 } END { exit bad }' "$tmp/out" ||
+	fail "the table is wider than 120 columns"
+rows=$(($(wc -l <"$tmp/out") - 1))
+expect_exit 0 -C "$tmp/repo" scan --offline --wide
+head -1 "$tmp/out" | grep -qE '^PATH +KIND +IMAGE +OPT-IN +TARGET +D45 +STATUS$' || fail "wide header"
+assert_contains "$tmp/out" "Packs/Alexa/Integrations/Alexa/Alexa.yml"
+[ "$(($(wc -l <"$tmp/out") - 1))" = "$rows" ] || fail "--wide lists other rows"
+expect_exit 0 -C "$tmp/repo" scan --offline --json
+[ "$(python3 -c "import json,sys; print(len(json.load(open(sys.argv[1]))['items']))" "$tmp/out")" = "$rows" ] ||
+	fail "the table has $rows rows, the JSON another count"
+# A scan says what it would do: pending items are not "bumped".
+assert_contains "$tmp/err" "pending"
+grep -q "bumped" "$tmp/err" && fail "scan says bumped"
 
 # Bad input: usage errors exit 2, a missing repository or ref exits 1 naming it.
 expect_exit 2 -C "$tmp/repo" scan --bogus
 assert_contains "$tmp/err" "--bogus"
 expect_exit 2 -C "$tmp/repo" scan --shard 3/2
-expect_exit 1 -C "$tmp/plain" scan --offline
+expect_exit 2 -C "$tmp/plain" scan --offline
 assert_contains "$tmp/err" "'$tmp/plain' is not a git repository"
+assert_contains "$tmp/err" "scan --worktree"
+expect_exit 2 -C "$tmp/no-such-dir" scan --offline
+assert_contains "$tmp/err" "'$tmp/no-such-dir': no such directory"
+assert_contains "$tmp/err" "--worktree"
 expect_exit 1 -C "$tmp/repo" scan --offline --base no-such-ref
 assert_contains "$tmp/err" "'no-such-ref'"
 echo "config: bogus" >"$tmp/bad.yml"

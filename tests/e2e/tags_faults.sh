@@ -27,8 +27,11 @@ mapfile -t args < <(
 	f badutf8 'badutf8'
 	f notjson 'notjson'
 	f pagecap 'status:code=200,times=0'
+	f nulname 'nulname'
+	f slowloris 'slowloris:interval=1'
 )
-start_hubstub hub "${args[@]}" --gen fault/many=6000
+start_hubstub hub "${args[@]}" --gen fault/many=6000 \
+	--gen fault/nulv2=120 --fault 'fault/nulv2/tags/list=nulname'
 url="http://127.0.0.1:$hub_port"
 
 # tags IMAGE: runs `tags --json` on fault/IMAGE with the time and peak memory measured.
@@ -103,6 +106,17 @@ import json, re, sys
 for t in json.load(open(sys.argv[1]))["tags"]:
     assert re.match(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$", t["name"]), t
 PY
+# One name holding \u0000: that name is skipped with a warning, the other 120 are listed (it
+# used to make the whole page unreadable, and the image was lost).
+ok_case nulname "a tag name holding \\u0000 (hub)"
+expect_grep 'skipping the invalid tag name "3.10.\\u0000.1"' "$tmp/err" "NUL name warning"
+run_db "$tmp/out" "$tmp/err" -c "$tmp/cfg.yml" tags --no-cache --registry-api v2 --registry-url "$url" fault/nulv2 --json
+expect_rc 0 "a tag name holding \\u0000 (v2)"
+truth nulv2
+python3 -c 'import json, sys; json.dump([t["name"] for t in json.load(open(sys.argv[1]))], open(sys.argv[1], "w"))' "$tmp/truth.json"
+check_tags_json "$tmp/out" "$tmp/truth.json" >/dev/null
+expect_grep 'fault/nulv2/tags/list.: skipping the invalid tag name "3.10.\\u0000.1"' "$tmp/err" "NUL name warning (v2)"
+pass "a tag name holding \\u0000 (v2)"
 ok_case badutf8 "non-UTF-8 bytes in a tag name"
 expect_grep "invalid UTF-8" "$tmp/err" "non-UTF-8 warning"
 expect_grep "skipping the invalid tag name" "$tmp/err" "non-UTF-8 name skipped"
@@ -118,5 +132,16 @@ pass "page cap (${elapsed}s)"
 dead_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 run_db "$tmp/out" "$tmp/err" -c "$tmp/cfg.yml" tags --no-cache --registry-url "http://127.0.0.1:$dead_port" demisto/python3
 expect_rc 1 "connection refused"
-expect_grep "127.0.0.1:$dead_port.*after 4 attempts" "$tmp/err" "refused message"
+expect_grep "127.0.0.1:$dead_port.*after 2 attempts); check registry.url (or --registry-url), or use --offline" "$tmp/err" "refused message: two tries and the hint"
 pass "connection refused"
+
+# A slow-loris registry (one byte a second, never finishing): every attempt and every wait
+# share the image's time budget (4 x timeout_s = 8 s), so ten retries do not make it 22 s.
+printf 'registry: {timeout_s: 2, retries: 10, max_pages: 50}\n' >"$tmp/loris.yml"
+s=$(now_us)
+run_db "$tmp/out" "$tmp/err" -c "$tmp/loris.yml" tags --no-cache --registry-url "$url" fault/slowloris
+elapsed=$(secs_since "$s")
+expect_rc 1 "slow loris"
+expect_grep "error: 'http://127.0.0.1:$hub_port/v2/namespaces/fault/repositories/slowloris/tags': .*the time budget is spent" "$tmp/err" "slow-loris message"
+[ "${elapsed%.*}" -lt 15 ] || fail "the slow-loris registry held the image ${elapsed}s (budget 8 s)"
+pass "slow loris bounded by the image's budget (${elapsed}s): $(grep '^error:' "$tmp/err" | head -1)"

@@ -57,8 +57,8 @@ wait "$c_pid" || rc=$?
 [ "$killed" = 2 ] || fail "the killer killed $killed containers, want 2"
 expect_outcome "$T/a.out" Sleeper new "error - ok"
 expect_outcome "$T/a.out" Sleeper old "not-run - ok"
-[[ $(field "$T/a.out" Sleeper 'i["new"]["message"]') == "could not verify: "*"ended from outside twice"* ]] ||
-	fail "message: $(field "$T/a.out" Sleeper 'i["new"]["message"]')"
+[[ $(field "$T/a.out" Sleeper 'i["why"]') == "could not verify in '$NEW': "*"ended from outside twice"* ]] ||
+	fail "why: $(field "$T/a.out" Sleeper 'i["why"]')"
 [ "$(field "$T/a.out" Sleeper 'i["blocked"]')" = True ] || fail "an unverified bump must not pass"
 [ "$(stat "$T/a.out" retries)" = 1 ] || fail "retries: $(stat "$T/a.out" retries)"
 [ "$(stat "$T/a.out" containers_started)" = 2 ] ||
@@ -97,7 +97,7 @@ demisto.results("woke up")'
 write_script "$content" Demo Hello "${OLD}" 'demisto.results("hello")'
 printf '{\n    "name": "Demo",\n    "currentVersion": "1.0.0"\n}\n' >"$content/Packs/Demo/pack_metadata.json"
 make_repo "$T/repo" "$content"
-python3 -c 'import json,sys; json.dump({sys.argv[1]: [{"name": t, "last_updated": "2026-01-01T00:00:00Z"} for t in sys.argv[2:]]}, open(sys.argv[4], "w"))' \
+python3 -c 'import json,sys; json.dump({sys.argv[1]: [{"name": t, "last_updated": "2026-01-01T00:00:00Z"} for t in sys.argv[2:4]]}, open(sys.argv[4], "w"))' \
 	"${OLD%:*}" "${OLD#*:}" "${NEW#*:}" "$T/tags.json"
 start_hubstub hub --tags "$T/tags.json"
 "$DOCKERBUMP" -C "$T/repo" run --no-push --registry-url "http://127.0.0.1:$hub_port" \
@@ -116,6 +116,6 @@ assert "could not verify" in s["reason"] and "from outside" in s["reason"], s["r
 assert s["verify"]["regressed"] is False, s["verify"]
 assert items["Hello"]["status"] == "bumped", items["Hello"]
 EOF
-assert_contains "$T/r.err" "could not be verified"
+assert_contains "$T/r.err" "1 item in error"
 assert_no_leftovers "the run"
 echo "verify_kill: all checks passed"

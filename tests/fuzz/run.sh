@@ -36,9 +36,12 @@ for src in "$here"/fuzz_*.c; do
 	args=(-max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -max_len=65536
 		-print_final_stats=1 -artifact_prefix="$artifacts/$target-")
 	[ -f "$here/$name.dict" ] && args+=(-dict="$here/$name.dict")
+	seeds=("$here/corpus/$name")
+	# The config loader also starts from the documented config.
+	[ "$name" = config ] && seeds+=("$top/config")
 	log "fuzzing $target for ${seconds}s"
 	# The seed corpus is read, never written: new inputs land in the work directory.
-	if ! "$bin" "${args[@]}" "$work" "$here/corpus/$name"; then
+	if ! "$bin" "${args[@]}" "$work" "${seeds[@]}"; then
 		log "$target failed; the input is in $artifacts"
 		status=1
 	fi

@@ -2,393 +2,92 @@
 """An in-memory stand-in for the part of GitHub's REST API that dockerbump uses.
 
 GitHub cannot run on loopback, so the pull-request tests talk to this instead. It keeps
-repositories, pull requests and their labels in memory, records every API request, and
-answers with faults on demand.
+repositories, issues, pull requests, labels and comments in memory, records every API
+request, answers with faults on demand, and refuses what GitHub refuses.
 
-    ghstub.py --port-file F [--log F] [--repo owner/name]... [--prefix /api/v3]
-              [--token-env VAR] [--lifetime S] [--parent PID] [--fault JSON]...
+    ghstub.py --port-file F --git-dir BARE [--log F] [--repo owner/name[=BARE]]...
+              [--prefix /api/v3] [--token-env VAR] [--read-token-env VAR] [--lifetime S]
+              [--parent PID] [--fault JSON]...
 
 It binds 127.0.0.1 on a free port and writes the port to --port-file (atomically) once it
 is listening. It exits after --lifetime seconds (default 300), on SIGTERM, and when the
-process --parent (default: its parent) is gone. The expected token is read from the
-environment variable --token-env (default GITHUB_TOKEN), never from the command line.
+process --parent (default: its parent) is gone. The tokens are read from the environment
+(--token-env, default GITHUB_TOKEN: may write; --read-token-env, default
+GITHUB_READ_TOKEN: may only read), never from the command line.
 
 API (below --prefix, e.g. http://127.0.0.1:PORT/api/v3 as api_url):
-    GET   /repos/{o}/{r}/pulls?head=o:branch&state=open|closed|all
-    POST  /repos/{o}/{r}/pulls                  {title, head, base, body, draft}
-    GET   /repos/{o}/{r}/pulls/{n}
-    PATCH /repos/{o}/{r}/pulls/{n}              {title, body, base, state}
+    GET   /repos/{o}/{r}                      permissions (push: false for the read token),
+                                              default_branch (the bare repository's HEAD)
+    GET   /repos/{o}/{r}/issues               ?labels=a,b&state=open|closed|all&sort=created|
+                                              updated&direction=desc|asc&per_page&page
+                                              issues and pull requests (with pull_request
+                                              {html_url, merged_at}), Link pagination
+    POST  /repos/{o}/{r}/issues               {title, body, labels}
+    GET   /repos/{o}/{r}/issues/{n}
+    PATCH /repos/{o}/{r}/issues/{n}           {title, body, state, labels}
+    GET   /repos/{o}/{r}/issues/{n}/comments
+    POST  /repos/{o}/{r}/issues/{n}/comments  {body}
     GET   /repos/{o}/{r}/issues/{n}/labels
-    POST  /repos/{o}/{r}/issues/{n}/labels      {labels: [...]}
-Every API request needs `Authorization: Bearer <token>` (else 401) and a User-Agent (else
-403, as on GitHub). A repository that was not declared with --repo is a 404.
+    POST  /repos/{o}/{r}/issues/{n}/labels    {labels: [...]} (unknown labels are created)
+    GET   /repos/{o}/{r}/labels, /labels/{name}
+    POST  /repos/{o}/{r}/labels               {name, color, description}
+    GET   /repos/{o}/{r}/pulls                ?head=o:branch&base=&state=&per_page&page
+    POST  /repos/{o}/{r}/pulls                {title, head, base, body, draft}
+    GET   /repos/{o}/{r}/pulls/{n}
+    PATCH /repos/{o}/{r}/pulls/{n}            {title, body, base, state}
 
-Control (no prefix, no token, not recorded in the request log):
-    GET  /_stub/state     {"repos": {"o/r": {"pulls": [...]}}, "max_concurrent_writes": n}
-    GET  /_stub/log       the request log, a JSON list
-    POST /_stub/faults    a fault, or a list of faults (below)
-    POST /_stub/pulls     seeds a pull request: {repo, head, base, title, body, labels, state}
-    POST /_stub/reset     forgets pull requests, faults and the log
+What it refuses, as GitHub does:
+    401 without a token or with another one ("Bad credentials"); 403 without a User-Agent,
+    and for a write with the read-only token ("Resource not accessible by personal access
+    token"); 404 for a repository that was not declared, an unknown issue or label;
+    422 "Validation Failed" for a head or base branch that does not exist in the bare
+    repository (field head/base, code invalid), a head without commits over the base ("No
+    commits between"), an open pull request for the same head and base ("A pull request
+    already exists for o:branch."), a missing title/head/base, a body over 65,536
+    characters, a label colour that is not six hex digits, a label that exists; state
+    changes of a merged pull request.
 
-Request log: one JSON object per request, also appended to --log as JSON lines: method,
-path (without the prefix), query (name -> list of values), host, headers (lower-case names;
-the Authorization value replaced by "[expected token]", "[other token]" or "[not bearer]"),
-body (parsed JSON, else text), status.
+Pagination: per_page (default 30) honoured up to 100; `Link` with next/last/first/prev.
 
-A fault: {"method": "POST" | "*", "path": regex matched against the whole path (without
-prefix), "kind": ..., "times": n (default 1; -1: forever), "retry_after": s, "reset_in": s}.
-Kinds:
-    401          Bad credentials
-    403          a refusal that is not a rate limit (the token lacks a permission)
-    403-retry    secondary rate limit with retry-after (default 1 s)
-    403-reset    primary rate limit: x-ratelimit-remaining 0, x-ratelimit-reset now+reset_in
-    429          secondary rate limit with retry-after
-    404          Not Found
+See forgestub.py for the control endpoints, the request log and the faults; GitHub adds:
     exists       POST /pulls: creates the pull request (as a racing run would), then answers
                  422 "A pull request already exists for owner:branch."
-    422          another validation failure ("No commits between base and head")
-    500          Server Error
-    redirect     307 to the same path on http://localhost:PORT (another host name)
-    badjson      200 with a body that is not JSON
+    422          another validation failure ("No commits between master and the head branch")
 """
 
-import argparse
-import json
 import os
 import re
-import signal
-import sys
-import threading
-import time
 import urllib.parse
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+import sys
 
-LOCK = threading.RLock()  # re-entrant: answers are sent (and recorded) while it is held
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import forgestub as fs  # noqa: E402
+
+BODY_MAX = 65536
+COLOR = re.compile(r"[0-9a-fA-F]{6}")
 
 
-class State:
-    def __init__(self, repos, token):
-        self.token = token
-        self.declared = list(repos)
-        self.reset()
-
+class State(fs.BaseState):
     def reset(self):
-        self.repos = {r: {"pulls": {}, "next": 1} for r in self.declared}
-        self.faults = []
-        self.log = []
-        self.writes_in_flight = 0
-        self.max_concurrent_writes = 0
+        super().reset()
+        self.repos = {name: {"next": 1, "issues": {}, "labels": {}, "comments": {}}
+                      for name in self.refs}
 
 
-STATE = None
-ARGS = None
+def validation_failed(resource, field, code, message=None):
+    e = {"resource": resource, "field": field, "code": code}
+    if message:
+        e["message"] = message
+    return {"message": "Validation Failed", "errors": [e],
+            "documentation_url": "https://docs.github.com/rest"}
 
 
-def now_epoch():
-    return int(time.time())
-
-
-class Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    server_version = "ghstub/1"
-
-    # Quiet: the request log is the record.
-    def log_message(self, fmt, *args):
-        pass
-
-    # --- plumbing ---------------------------------------------------------------------------
-
-    def read_body(self):
-        n = int(self.headers.get("Content-Length") or 0)
-        raw = self.rfile.read(n) if n else b""
-        text = raw.decode("utf-8", "replace")
-        try:
-            return raw, (json.loads(text) if text else None)
-        except ValueError:
-            return raw, text
-
-    def send(self, status, obj=None, headers=None, raw=None):
-        body = raw if raw is not None else (b"" if obj is None else json.dumps(obj).encode())
-        # Recorded before the answer leaves: a client that asks for the log right after its
-        # answer must find its request there.
-        if self.pending is not None:
-            self.record(status, *self.pending)
-            self.pending = None
-        # Likewise a write stops counting as in flight before its answer is out.
-        if self.writing:
-            with LOCK:
-                STATE.writes_in_flight -= 1
-            self.writing = False
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json; charset=utf-8")
-        self.send_header("Content-Length", str(len(body)))
-        self.send_header("X-GitHub-Api-Version-Selected", "2022-11-28")
-        self.send_header("X-RateLimit-Limit", "5000")
-        if not headers or "X-RateLimit-Remaining" not in headers:
-            self.send_header("X-RateLimit-Remaining", "4999")
-            self.send_header("X-RateLimit-Reset", str(now_epoch() + 3600))
-        for k, v in (headers or {}).items():
-            self.send_header(k, v)
-        self.end_headers()
-        self.wfile.write(body)
-
-    def record(self, status, path, query, body):
-        hdrs = {}
-        for k, v in self.headers.items():
-            k = k.lower()
-            if k == "authorization":
-                if not v.startswith("Bearer "):
-                    v = "[not bearer]"
-                elif v[len("Bearer "):] == STATE.token:
-                    v = "[expected token]"
-                else:
-                    v = "[other token]"
-            hdrs[k] = v
-        entry = {
-            "method": self.command,
-            "path": path,
-            "query": query,
-            "host": self.headers.get("Host"),
-            "headers": hdrs,
-            "body": body,
-            "status": status,
-        }
-        with LOCK:
-            STATE.log.append(entry)
-            if ARGS.log:
-                with open(ARGS.log, "a", encoding="utf-8") as f:
-                    f.write(json.dumps(entry) + "\n")
-
-    # --- dispatch ---------------------------------------------------------------------------
-
-    def do_GET(self):
-        self.dispatch()
-
-    def do_POST(self):
-        self.dispatch()
-
-    def do_PATCH(self):
-        self.dispatch()
-
-    def do_PUT(self):
-        self.dispatch()
-
-    def do_DELETE(self):
-        self.dispatch()
-
-    def dispatch(self):
-        self.pending = None
-        self.writing = False
-        url = urllib.parse.urlsplit(self.path)
-        query = urllib.parse.parse_qs(url.query, keep_blank_values=True)
-        raw, body = self.read_body()
-        if url.path.startswith("/_stub/"):
-            return self.control(url.path, body)
-        path = url.path
-        self.pending = (path, query, body)
-        if ARGS.prefix:
-            if not path.startswith(ARGS.prefix + "/"):
-                return self.send(404, {"message": "Not Found"})
-            path = path[len(ARGS.prefix):]
-            self.pending = (path, query, body)
-        if self.command != "GET":
-            with LOCK:
-                STATE.writes_in_flight += 1
-                STATE.max_concurrent_writes = max(STATE.max_concurrent_writes,
-                                                  STATE.writes_in_flight)
-            self.writing = True
-            # Long enough for a second writer to show up if the client let one.
-            time.sleep(ARGS.write_delay)
-        try:
-            self.api(path, query, body)
-        except Exception as e:  # a stub bug must not look like a hang
-            self.send(500, {"message": "stub error: %r" % (e,)})
-
-    def control(self, path, body):
-        with LOCK:
-            if path == "/_stub/state" and self.command == "GET":
-                out = {
-                    "repos": {
-                        r: {"pulls": [d["pulls"][n] for n in sorted(d["pulls"])]}
-                        for r, d in STATE.repos.items()
-                    },
-                    "max_concurrent_writes": STATE.max_concurrent_writes,
-                }
-                return self.send(200, out)
-            if path == "/_stub/log" and self.command == "GET":
-                return self.send(200, STATE.log)
-            if path == "/_stub/faults" and self.command == "POST":
-                for f in body if isinstance(body, list) else [body]:
-                    f.setdefault("method", "*")
-                    f.setdefault("times", 1)
-                    f["re"] = re.compile(f["path"])
-                    STATE.faults.append(f)
-                return self.send(200, {"faults": len(STATE.faults)})
-            if path == "/_stub/pulls" and self.command == "POST":
-                repo = STATE.repos[body["repo"]]
-                pr = new_pr(body["repo"], repo, body, self.base_url())
-                pr["state"] = body.get("state", "open")
-                for name in body.get("labels", []):
-                    pr["labels"].append({"name": name})
-                return self.send(201, pr)
-            if path == "/_stub/reset" and self.command == "POST":
-                STATE.reset()
-                return self.send(200, {})
-        self.send(404, {"message": "no such control endpoint"})
-
-    def base_url(self):
-        return "http://%s" % (self.headers.get("Host") or "127.0.0.1")
-
-    # --- faults -----------------------------------------------------------------------------
-
-    def take_fault(self, path):
-        with LOCK:
-            for f in STATE.faults:
-                if f["times"] == 0:
-                    continue
-                if f["method"] not in ("*", self.command) or not f["re"].fullmatch(path):
-                    continue
-                if f["times"] > 0:
-                    f["times"] -= 1
-                return dict(f)
-        return None
-
-    def fault(self, f, path, body):
-        kind = f["kind"]
-        after = str(f.get("retry_after", 1))
-        if kind == "401":
-            return self.send(401, {"message": "Bad credentials"})
-        if kind == "403":
-            return self.send(403, {"message": "Resource not accessible by personal access token"})
-        if kind == "403-retry":
-            return self.send(
-                403,
-                {"message": "You have exceeded a secondary rate limit. Please wait."},
-                {"Retry-After": after},
-            )
-        if kind == "403-reset":
-            reset = now_epoch() + int(f.get("reset_in", 1))
-            return self.send(
-                403,
-                {"message": "API rate limit exceeded for user ID 1."},
-                {"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": str(reset)},
-            )
-        if kind == "429":
-            return self.send(
-                429,
-                {"message": "You have exceeded a secondary rate limit."},
-                {"Retry-After": after},
-            )
-        if kind == "404":
-            return self.send(404, {"message": "Not Found"})
-        if kind == "422":
-            return self.send(422, {
-                "message": "Validation Failed",
-                "errors": [{"resource": "PullRequest", "code": "custom",
-                            "message": "No commits between master and the head branch"}]})
-        if kind == "500":
-            return self.send(500, {"message": "Server Error"})
-        if kind == "badjson":
-            return self.send(200, raw=b"<html>not json</html>")
-        if kind == "redirect":
-            port = self.server.server_address[1]
-            target = "http://localhost:%d%s" % (port, self.path)
-            return self.send(307, {"message": "Moved"}, {"Location": target})
-        if kind == "exists":
-            m = re.fullmatch(r"/repos/([^/]+/[^/]+)/pulls", path)
-            with LOCK:
-                repo = STATE.repos[m.group(1)]
-                pr = new_pr(m.group(1), repo, body, self.base_url())
-            return self.send(422, already_exists(pr["head"]["label"]))
-        return self.send(500, {"message": "stub: unknown fault kind %r" % kind})
-
-    # --- the API ----------------------------------------------------------------------------
-
-    def api(self, path, query, body):
-        if not self.headers.get("User-Agent"):
-            return self.send(
-                403, {"message": "Request forbidden by administrative rules. "
-                                 "Please make sure your request has a User-Agent header"})
-        auth = self.headers.get("Authorization") or ""
-        if not auth.startswith("Bearer ") or auth[len("Bearer "):] != STATE.token:
-            return self.send(401, {"message": "Bad credentials" if auth else
-                                   "Requires authentication"})
-        f = self.take_fault(path)
-        if f:
-            return self.fault(f, path, body)
-
-        m = re.fullmatch(r"/repos/([^/]+)/([^/]+)(/.*)", path)
-        if not m or "%s/%s" % (m.group(1), m.group(2)) not in STATE.repos:
-            return self.send(404, {"message": "Not Found"})
-        full, rest = "%s/%s" % (m.group(1), m.group(2)), m.group(3)
-        with LOCK:
-            repo = STATE.repos[full]
-            return self.repo_api(full, repo, rest, query, body)
-
-    def repo_api(self, full, repo, rest, query, body):
-        pulls = repo["pulls"]
-        if rest == "/pulls" and self.command == "GET":
-            state = query.get("state", ["open"])[0]
-            head = query.get("head", [None])[0]
-            out = [
-                p for n, p in sorted(pulls.items(), reverse=True)
-                if (state == "all" or p["state"] == state)
-                and (head is None or p["head"]["label"] == head)
-            ]
-            return self.send(200, out)
-        if rest == "/pulls" and self.command == "POST":
-            if not isinstance(body, dict):
-                return self.send(400, {"message": "Problems parsing JSON"})
-            missing = [k for k in ("head", "base") if not body.get(k)]
-            if not body.get("title") and not body.get("issue"):
-                missing.append("title")
-            if missing:
-                return self.send(422, {
-                    "message": "Validation Failed",
-                    "errors": [{"resource": "PullRequest", "field": k, "code": "missing_field"}
-                               for k in missing]})
-            label = head_label(full, body["head"])
-            for p in pulls.values():
-                if (p["state"] == "open" and p["head"]["label"] == label
-                        and p["base"]["ref"] == body["base"]):
-                    return self.send(422, already_exists(label))
-            pr = new_pr(full, repo, body, self.base_url())
-            return self.send(201, pr)
-        m = re.fullmatch(r"/pulls/(\d+)", rest)
-        if m:
-            pr = pulls.get(int(m.group(1)))
-            if not pr:
-                return self.send(404, {"message": "Not Found"})
-            if self.command == "GET":
-                return self.send(200, pr)
-            if self.command == "PATCH":
-                for k in ("title", "body", "state"):
-                    if k in body:
-                        pr[k] = body[k]
-                if "base" in body:
-                    pr["base"]["ref"] = body["base"]
-                pr["updated_at"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
-                return self.send(200, pr)
-        m = re.fullmatch(r"/issues/(\d+)/labels", rest)
-        if m:
-            pr = pulls.get(int(m.group(1)))
-            if not pr:
-                return self.send(404, {"message": "Not Found"})
-            if self.command == "POST":
-                names = body.get("labels") if isinstance(body, dict) else body
-                if not isinstance(names, list):
-                    return self.send(422, {"message": "Validation Failed"})
-                if not names:
-                    pr["labels"] = []  # GitHub: an empty list removes every label
-                for name in names:
-                    if all(l["name"].lower() != name.lower() for l in pr["labels"]):
-                        pr["labels"].append({"name": name})
-            return self.send(200, pr["labels"])
-        return self.send(404, {"message": "Not Found"})
-
-
-def head_label(full, head):
-    return head if ":" in head else "%s:%s" % (full.split("/")[0], head)
+def wrong_type(resource, body, keys):
+    """GitHub's answer when a field is not a string (or null where it may be): 422."""
+    for k in keys:
+        if k in body and body[k] is not None and not isinstance(body[k], str):
+            return validation_failed(resource, k, "invalid")
+    return None
 
 
 def already_exists(label):
@@ -400,85 +99,420 @@ def already_exists(label):
     }
 
 
-def new_pr(full, repo, body, base_url):
+class Handler(fs.BaseHandler):
+    server_version = "ghstub/2"
+
+    def standard_headers(self, headers):
+        out = {"X-GitHub-Api-Version-Selected": "2022-11-28", "X-RateLimit-Limit": "5000"}
+        if "X-RateLimit-Remaining" not in headers:
+            out["X-RateLimit-Remaining"] = "4999"
+            out["X-RateLimit-Reset"] = str(fs.STATE.now() + 3600)
+        return out
+
+    def refuse(self, status):
+        messages = {401: "Bad credentials" if self.headers.get("Authorization")
+                    else "Requires authentication",
+                    403: "Resource not accessible by personal access token",
+                    404: "Not Found"}
+        return self.send(status, {"message": messages[status],
+                                  "documentation_url": "https://docs.github.com/rest"})
+
+    def backend_fault(self, kind, path, body):
+        if kind == "422":
+            return self.send(422, validation_failed(
+                "PullRequest", "base", "custom",
+                "No commits between master and the head branch"))
+        if kind == "exists":
+            m = re.fullmatch(r"/repos/([^/]+/[^/]+)/pulls", path)
+            with fs.LOCK:
+                repo = fs.STATE.repos[m.group(1)]
+                pr = new_issue(m.group(1), repo, body, pull=True)
+            return self.send(422, already_exists(pr["pull"]["label"]))
+        return self.send(500, {"message": "stub: unknown fault kind %r" % kind})
+
+    # --- model -> API -----------------------------------------------------------------------
+
+    def labels_json(self, repo, names):
+        out = []
+        for n in names:
+            lab = repo["labels"].get(n.lower(), {"name": n, "color": "ededed",
+                                                 "description": None})
+            out.append({"name": lab["name"], "color": lab["color"],
+                        "description": lab["description"], "default": False})
+        return out
+
+    def issue_json(self, full, repo, it):
+        base = self.base_url()
+        out = {
+            "number": it["number"],
+            "title": it["title"],
+            "body": it["body"],
+            "state": it["state"],
+            "labels": self.labels_json(repo, it["labels"]),
+            "html_url": "%s/%s/%s/%d" % (base, full, "pull" if it.get("pull") else "issues",
+                                         it["number"]),
+            "url": "%s%s/repos/%s/issues/%d" % (base, fs.ARGS.prefix, full, it["number"]),
+            "created_at": fs.iso(it["created_at"]),
+            "updated_at": fs.iso(it["updated_at"]),
+            "closed_at": fs.iso(it["closed_at"]) if it["closed_at"] else None,
+            "user": {"login": "dockerbump-bot"},
+            "comments": len(repo["comments"].get(it["number"], [])),
+        }
+        p = it.get("pull")
+        if p:
+            out["draft"] = p["draft"]
+            out["pull_request"] = {
+                "url": "%s%s/repos/%s/pulls/%d" % (base, fs.ARGS.prefix, full, it["number"]),
+                "html_url": out["html_url"],
+                "merged_at": fs.iso(p["merged_at"]) if p["merged_at"] else None,
+            }
+        return out
+
+    def pull_json(self, full, repo, it):
+        p = it["pull"]
+        out = self.issue_json(full, repo, it)
+        del out["pull_request"]
+        out["url"] = "%s%s/repos/%s/pulls/%d" % (self.base_url(), fs.ARGS.prefix, full,
+                                                 it["number"])
+        out["merged_at"] = fs.iso(p["merged_at"]) if p["merged_at"] else None
+        out["merged"] = bool(p["merged_at"])
+        out["head"] = {"ref": p["ref"], "label": p["label"],
+                       "repo": {"full_name": p["head_repo"]} if p["head_repo"] else None}
+        out["base"] = {"ref": p["base"], "label": "%s:%s" % (full.split("/")[0], p["base"]),
+                       "repo": {"full_name": full}}
+        return out
+
+    # --- the API ----------------------------------------------------------------------------
+
+    def api(self, path, query, body):
+        if not self.headers.get("User-Agent"):
+            return self.send(403, {"message": "Request forbidden by administrative rules. "
+                                              "Please make sure your request has a User-Agent "
+                                              "header"})
+        if self.authorize(write=False):
+            return None
+        f = self.take_fault(path)
+        if f:
+            return self.fault(f, path, body)
+        m = re.fullmatch(r"/repos/([^/]+)/([^/]+)(/.*)?", path)
+        full = "%s/%s" % (m.group(1), m.group(2)) if m else None
+        if not m or full not in fs.STATE.repos:
+            return self.refuse(404)
+        if self.command != "GET" and self.authorize(write=True):
+            return None
+        with fs.LOCK:
+            return self.repo_api(full, fs.STATE.repos[full], m.group(3) or "", query, body)
+
+    def listing(self, path, query, items):
+        page_items, page, last, _ = fs.paginate(items, query, self.default_per_page)
+        links = self.page_links(path, query, page, last)
+        return self.send(200, page_items, {"Link": links} if links else None)
+
+    def repo_api(self, full, repo, rest, query, body):
+        path = "/repos/%s%s" % (full, rest)
+        if rest == "" and self.command == "GET":
+            t = self.token_of()
+            push = t == fs.STATE.token
+            return self.send(200, {
+                "id": 1, "name": full.split("/")[1], "full_name": full, "private": False,
+                "html_url": "%s/%s" % (self.base_url(), full),
+                "default_branch": fs.STATE.refs[full].default_branch(),
+                "permissions": {"admin": False, "maintain": False, "push": push,
+                                "triage": push, "pull": True}})
+        if rest == "/issues" and self.command == "GET":
+            return self.listing(path, query, self.issue_list(full, repo, query))
+        if rest == "/issues" and self.command == "POST":
+            return self.create_issue(full, repo, body)
+        m = re.fullmatch(r"/issues/(\d+)(/comments|/labels)?", rest)
+        if m:
+            it = repo["issues"].get(int(m.group(1)))
+            if not it:
+                return self.refuse(404)
+            return self.issue_api(full, repo, it, m.group(2), query, body, path)
+        if rest == "/labels" and self.command == "GET":
+            return self.listing(path, query, self.labels_json(
+                repo, [lab["name"] for lab in repo["labels"].values()]))
+        if rest == "/labels" and self.command == "POST":
+            return self.create_label(repo, body)
+        m = re.fullmatch(r"/labels/([^/]+)", rest)
+        if m and self.command == "GET":
+            name = urllib.parse.unquote(m.group(1))
+            if name.lower() not in repo["labels"]:
+                return self.refuse(404)
+            return self.send(200, self.labels_json(repo, [name])[0])
+        if rest == "/pulls" and self.command == "GET":
+            return self.listing(path, query, self.pull_list(full, repo, query))
+        if rest == "/pulls" and self.command == "POST":
+            return self.create_pull(full, repo, body)
+        m = re.fullmatch(r"/pulls/(\d+)", rest)
+        if m:
+            it = repo["issues"].get(int(m.group(1)))
+            if not it or not it.get("pull"):
+                return self.refuse(404)
+            if self.command == "GET":
+                return self.send(200, self.pull_json(full, repo, it))
+            if self.command == "PATCH":
+                return self.edit(full, repo, it, body, pull=True)
+        return self.refuse(404)
+
+    def issue_list(self, full, repo, query):
+        state = query.get("state", ["open"])[0]
+        wanted = [n.strip().lower() for n in query.get("labels", [""])[0].split(",") if n.strip()]
+        key = "updated_at" if query.get("sort", ["created"])[0] == "updated" else "created_at"
+        newest = query.get("direction", ["desc"])[0] != "asc"
+        out = []
+        for it in repo["issues"].values():
+            have = {n.lower() for n in it["labels"]}
+            if state != "all" and it["state"] != state:
+                continue
+            if any(w not in have for w in wanted):
+                continue
+            out.append(it)
+        out.sort(key=lambda it: (it[key], it["number"]), reverse=newest)
+        return [self.issue_json(full, repo, it) for it in out]
+
+    def pull_list(self, full, repo, query):
+        state = query.get("state", ["open"])[0]
+        head = query.get("head", [None])[0]
+        base = query.get("base", [None])[0]
+        out = []
+        for n in sorted(repo["issues"], reverse=True):
+            it = repo["issues"][n]
+            p = it.get("pull")
+            if not p or (state != "all" and it["state"] != state):
+                continue
+            if head is not None and p["label"] != head:
+                continue
+            if base is not None and p["base"] != base:
+                continue
+            out.append(self.pull_json(full, repo, it))
+        return out
+
+    def check_labels(self, names):
+        return isinstance(names, list) and all(isinstance(n, str) and n for n in names)
+
+    def create_issue(self, full, repo, body):
+        if not isinstance(body, dict):
+            return self.send(400, {"message": "Problems parsing JSON"})
+        if wrong_type("Issue", body, ("title", "body")):
+            return self.send(422, wrong_type("Issue", body, ("title", "body")))
+        if not body.get("title"):
+            return self.send(422, validation_failed("Issue", "title", "missing_field"))
+        if len(body.get("body") or "") > BODY_MAX:
+            return self.send(422, validation_failed(
+                "Issue", "body", "custom", "body is too long (maximum is 65536 characters)"))
+        if "labels" in body and not self.check_labels(body["labels"]):
+            return self.send(422, validation_failed("Issue", "labels", "invalid"))
+        it = new_issue(full, repo, body, pull=False)
+        return self.send(201, self.issue_json(full, repo, it))
+
+    def issue_api(self, full, repo, it, sub, query, body, path):
+        n = it["number"]
+        if sub is None and self.command == "GET":
+            return self.send(200, self.issue_json(full, repo, it))
+        if sub is None and self.command == "PATCH":
+            return self.edit(full, repo, it, body, pull=False)
+        if sub == "/comments" and self.command == "GET":
+            return self.listing(path, query, repo["comments"].get(n, []))
+        if sub == "/comments" and self.command == "POST":
+            if not isinstance(body, dict) or not body.get("body"):
+                return self.send(422, validation_failed("IssueComment", "body", "missing_field"))
+            c = {"id": len(repo["comments"].get(n, [])) + 1, "body": body["body"],
+                 "created_at": fs.iso(fs.STATE.now())}
+            repo["comments"].setdefault(n, []).append(c)
+            it["updated_at"] = fs.STATE.now()
+            return self.send(201, c)
+        if sub == "/labels" and self.command == "GET":
+            return self.listing(path, query, self.labels_json(repo, it["labels"]))
+        if sub == "/labels" and self.command == "POST":
+            names = body.get("labels") if isinstance(body, dict) else body
+            if not isinstance(names, list) or not all(isinstance(x, str) for x in names):
+                return self.send(422, validation_failed("Label", "labels", "invalid"))
+            if not names:
+                it["labels"] = []  # GitHub: an empty list removes every label
+            add_labels(repo, it, names)
+            return self.send(200, self.labels_json(repo, it["labels"]))
+        return self.refuse(404)
+
+    def create_label(self, repo, body):
+        if not isinstance(body, dict) or not body.get("name"):
+            return self.send(422, validation_failed("Label", "name", "missing_field"))
+        color = body.get("color", "ededed")
+        if not isinstance(color, str) or not COLOR.fullmatch(color):
+            return self.send(422, validation_failed("Label", "color", "invalid"))
+        if body["name"].lower() in repo["labels"]:
+            return self.send(422, validation_failed("Label", "name", "already_exists"))
+        repo["labels"][body["name"].lower()] = {"name": body["name"], "color": color.lower(),
+                                                "description": body.get("description")}
+        return self.send(201, self.labels_json(repo, [body["name"]])[0])
+
+    def create_pull(self, full, repo, body):
+        if not isinstance(body, dict):
+            return self.send(400, {"message": "Problems parsing JSON"})
+        bad = wrong_type("PullRequest", body, ("title", "head", "base", "body"))
+        if bad or ("draft" in body and not isinstance(body["draft"], bool)):
+            return self.send(422, bad or validation_failed("PullRequest", "draft", "invalid"))
+        for k in ("head", "base", "title"):
+            if not body.get(k):
+                return self.send(422, validation_failed("PullRequest", k, "missing_field"))
+        owner = full.split("/")[0]
+        head = body["head"]
+        if ":" in head:
+            head_owner, head = head.split(":", 1)
+            if head_owner != owner:
+                return self.send(422, validation_failed("PullRequest", "head", "invalid"))
+        for k, branch in (("base", body["base"]), ("head", head)):
+            if not self.branch_exists(full, branch):
+                return self.send(422, validation_failed("PullRequest", k, "invalid"))
+        if len(body.get("body") or "") > BODY_MAX:
+            return self.send(422, validation_failed(
+                "Issue", "body", "custom", "body is too long (maximum is 65536 characters)"))
+        label = "%s:%s" % (owner, head)
+        for it in repo["issues"].values():
+            p = it.get("pull")
+            if p and it["state"] == "open" and p["label"] == label and p["base"] == body["base"]:
+                return self.send(422, already_exists(label))
+        if not fs.STATE.refs[full].ahead(body["base"], head):
+            return self.send(422, validation_failed(
+                "PullRequest", "base", "custom",
+                "No commits between %s and %s" % (body["base"], head)))
+        it = new_issue(full, repo, dict(body, head=head), pull=True)
+        return self.send(201, self.pull_json(full, repo, it))
+
+    def edit(self, full, repo, it, body, pull):
+        if not isinstance(body, dict):
+            return self.send(400, {"message": "Problems parsing JSON"})
+        if wrong_type("Issue", body, ("title", "body", "base", "state")):
+            return self.send(422, wrong_type("Issue", body, ("title", "body", "base", "state")))
+        if len(body.get("body") or "") > BODY_MAX:
+            return self.send(422, validation_failed(
+                "Issue", "body", "custom", "body is too long (maximum is 65536 characters)"))
+        p = it.get("pull")
+        if "base" in body and pull:
+            if not self.branch_exists(full, body["base"]):
+                return self.send(422, validation_failed("PullRequest", "base", "invalid"))
+        if "state" in body:
+            if body["state"] not in ("open", "closed"):
+                return self.send(422, validation_failed("Issue", "state", "invalid"))
+            if p and p["merged_at"]:
+                return self.send(422, validation_failed(
+                    "PullRequest", "state", "custom",
+                    "Cannot change state of a merged pull request"))
+        if "labels" in body and not pull:
+            if not self.check_labels(body["labels"]):
+                return self.send(422, validation_failed("Issue", "labels", "invalid"))
+            it["labels"] = []
+            add_labels(repo, it, body["labels"])
+        for k in ("title", "body"):
+            if k in body:
+                it[k] = body[k]
+        if "base" in body and pull:
+            p["base"] = body["base"]
+        if "state" in body and body["state"] != it["state"]:
+            it["state"] = body["state"]
+            it["closed_at"] = fs.STATE.now() if body["state"] == "closed" else None
+        it["updated_at"] = fs.STATE.now()
+        if pull:
+            return self.send(200, self.pull_json(full, repo, it))
+        return self.send(200, self.issue_json(full, repo, it))
+
+    # --- the harness ------------------------------------------------------------------------
+
+    def dump_state(self):
+        out = {}
+        for full, repo in fs.STATE.repos.items():
+            issues = [repo["issues"][n] for n in sorted(repo["issues"])]
+            out[full] = {
+                "pulls": [self.pull_json(full, repo, it) for it in issues if it.get("pull")],
+                "issues": [self.issue_json(full, repo, it) for it in issues
+                           if not it.get("pull")],
+                "labels": self.labels_json(repo, [lab["name"] for lab in
+                                                  repo["labels"].values()]),
+                "comments": {str(n): c for n, c in repo["comments"].items()},
+            }
+        return {"repos": out}
+
+    def seed(self, full, body):
+        repo = fs.STATE.repos[full]
+        made = []
+        for spec in body.get("pulls", []):
+            it = new_issue(full, repo, spec, pull=True)
+            apply_seed_state(it, spec)
+            made.append(it["number"])
+        for spec in body.get("issues", []):
+            it = new_issue(full, repo, spec, pull=False)
+            apply_seed_state(it, spec)
+            made.append(it["number"])
+        return {"numbers": made}
+
+    def harness_act(self, what, full, body):
+        repo = fs.STATE.repos[full]
+        it = repo["issues"].get(int(body.get("number", 0)))
+        if not it:
+            return None
+        now = fs.STATE.now()
+        if what == "merge":
+            if not it.get("pull"):
+                return None
+            when = int(body.get("merged_at") or now)
+            it["state"] = "closed"
+            it["pull"]["merged_at"] = when
+            it["closed_at"] = when
+            it["updated_at"] = when
+        elif what == "close":
+            when = int(body.get("closed_at") or now)
+            it["state"] = "closed"
+            it["closed_at"] = when
+            it["updated_at"] = when
+        elif what == "labels":
+            add_labels(repo, it, body.get("add", []))
+            gone = {n.lower() for n in body.get("remove", [])}
+            it["labels"] = [n for n in it["labels"] if n.lower() not in gone]
+        if it.get("pull"):
+            return self.pull_json(full, repo, it)
+        return self.issue_json(full, repo, it)
+
+
+def add_labels(repo, it, names):
+    for name in names:
+        if name.lower() not in repo["labels"]:
+            # GitHub creates a label it does not know, grey.
+            repo["labels"][name.lower()] = {"name": name, "color": "ededed",
+                                            "description": None}
+        if all(n.lower() != name.lower() for n in it["labels"]):
+            it["labels"].append(repo["labels"][name.lower()]["name"])
+
+
+def new_issue(full, repo, body, pull):
     n = repo["next"]
     repo["next"] += 1
-    label = head_label(full, body["head"])
-    pr = {
-        "number": n,
-        "state": "open",
-        "title": body.get("title", ""),
-        "body": body.get("body"),
-        "draft": bool(body.get("draft", False)),
-        "html_url": "%s/%s/pull/%d" % (base_url, full, n),
-        "url": "%s/repos/%s/pulls/%d" % (base_url, full, n),
-        "head": {"ref": label.split(":", 1)[1], "label": label,
-                 "repo": {"full_name": full}},
-        "base": {"ref": body["base"], "repo": {"full_name": full}},
-        "labels": [],
-        "user": {"login": "dockerbump-bot"},
-    }
-    repo["pulls"][n] = pr
-    return pr
+    now = fs.STATE.now()
+    it = {"number": n, "title": body.get("title", ""), "body": body.get("body"),
+          "state": "open", "labels": [], "created_at": now, "updated_at": now,
+          "closed_at": None}
+    if pull:
+        head = body["head"].split(":", 1)[-1]
+        fork = body.get("fork")
+        owner = (fork or full).split("/")[0]
+        it["pull"] = {"ref": head, "label": "%s:%s" % (owner, head),
+                      "head_repo": fork or full, "base": body.get("base", "main"),
+                      "draft": bool(body.get("draft", False)), "merged_at": None}
+    add_labels(repo, it, body.get("labels") or [])
+    repo["issues"][n] = it
+    return it
 
 
-def watch_parent(pid, original_ppid):
-    """Exits when the watched process is gone, or when this process was re-parented (its
-    parent died: a crashed test must not leave the stub behind)."""
-    while True:
-        time.sleep(0.2)
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            break
-        except PermissionError:
-            pass
-        if os.getppid() != original_ppid:
-            break
-    os._exit(0)
-
-
-def main():
-    global STATE, ARGS
-    p = argparse.ArgumentParser(description="GitHub REST API stand-in for tests")
-    p.add_argument("--port-file", required=True)
-    p.add_argument("--log")
-    p.add_argument("--repo", action="append", default=[])
-    p.add_argument("--prefix", default="")
-    p.add_argument("--token-env", default="GITHUB_TOKEN")
-    p.add_argument("--lifetime", type=float, default=300)
-    p.add_argument("--parent", type=int, default=os.getppid())
-    p.add_argument("--fault", action="append", default=[], help="a fault as JSON")
-    p.add_argument("--write-delay", type=float, default=0.02,
-                   help="seconds each write is held, so overlapping writes show")
-    ARGS = p.parse_args()
-    ARGS.prefix = ARGS.prefix.rstrip("/")
-
-    token = os.environ.get(ARGS.token_env)
-    if not token:
-        sys.exit("ghstub: $%s is empty" % ARGS.token_env)
-    STATE = State(ARGS.repo, token)
-    for spec in ARGS.fault:
-        f = json.loads(spec)
-        f.setdefault("method", "*")
-        f.setdefault("times", 1)
-        f["re"] = re.compile(f["path"])
-        STATE.faults.append(f)
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    tmp = ARGS.port_file + ".tmp"
-    with open(tmp, "w") as f:
-        f.write("%d\n" % server.server_address[1])
-    os.replace(tmp, ARGS.port_file)
-
-    signal.signal(signal.SIGTERM, lambda *_: os._exit(0))
-    threading.Thread(target=watch_parent, args=(ARGS.parent, os.getppid()), daemon=True).start()
-    timer = threading.Timer(ARGS.lifetime, lambda: os._exit(0))
-    timer.daemon = True
-    timer.start()
-    server.serve_forever()
+def apply_seed_state(it, spec):
+    for k in ("created_at", "updated_at"):
+        if spec.get(k):
+            it[k] = int(spec[k])
+    state = spec.get("state", "open")
+    if state in ("closed", "merged"):
+        it["state"] = "closed"
+        it["closed_at"] = int(spec.get("closed_at") or spec.get("merged_at") or it["created_at"])
+    if state == "merged" and it.get("pull"):
+        it["pull"]["merged_at"] = int(spec.get("merged_at") or it["closed_at"])
 
 
 if __name__ == "__main__":
-    main()
+    fs.main("ghstub", Handler, State, "GITHUB_TOKEN", "GITHUB_READ_TOKEN")

@@ -10,14 +10,21 @@ Serves, on 127.0.0.1 and a free port (written to --port-file):
        the tag listing needs "Authorization: Bearer <that token>").
   GET  /v2/NAME/tags/list?n=N&last=L
        the OCI listing, with `Link: <...>; rel="next"` pagination (relative links, or absolute
-       with --v2-absolute-links) and an ETag; --v2-basic puts it behind Basic auth.
+       with --v2-absolute-links) and an ETag; --v2-basic puts it behind Basic auth,
+       --v2-realm URL behind the Bearer flow with that token realm (a 401 naming it; a URL
+       that starts with "/" is on this stand-in, e.g. /token).
+  GET  /token?service=S&scope=SCOPE    a token realm: with --user, Basic credentials must match;
+       answers {"token", "expires_in"} (a token the --v2-realm listing accepts).
   GET  /_control/tags?image=IMAGE      the tag set as served (ground truth for tests)
   POST /_control/faults                JSON list of fault rules, replacing the current ones
   POST /_control/add                   {"image", "count"}: append newer tags to an image
 
 Tag sets: --gen IMAGE=COUNT (deterministic: builds grow from 6 to 7 digits, Python versions
 cycle, a few non-numeric tags) and/or --tags FILE ({"image": [{"name", "last_updated",
-"digest"}...]}).
+"digest"}...]}). --page-size-fixed N serves N tags a page whatever the client asks (a registry
+that ignores page_size and n); --lean sends only name, last_updated and digest per hub result
+(tag_last_pushed when last_updated is null), so a page of 80k tags stays under the client's
+16 MiB cap.
 
 Fault rules (--fault MATCH=MODE[:k=v,...], or the control endpoint) apply to requests whose
 path+query contains MATCH, `times` times (default: always):
@@ -31,10 +38,15 @@ path+query contains MATCH, `times` times (default: always):
   offsite    the `next` link points at another server
   badnames   add invalid names to the page: "../../x", "3.10\\n", 300 characters, "caf\\u00e9"
   badutf8    add a name with raw non-UTF-8 bytes
+  nulname    add a name holding "\u0000" (hub and v2 listings)
   notjson    a 200 with an HTML body
+  redirect   to=URL: 307 to URL + the request's path and query (any method)
+  slowloris  interval=S (default 2): a 200 announcing 100000 bytes, then one byte every S
+             seconds, for at most 120 s
 
 Every request is logged as one JSON line to --log: time, method, path, query, status, fault,
-auth (whether credentials came; never their value). The server exits after --lifetime
+host (the Host header), auth (whether an Authorization header came; never its value),
+body_keys (the keys of a JSON body, never their values). The server exits after --lifetime
 seconds (default 600) or as soon as its parent process is gone.
 """
 import argparse
@@ -143,13 +155,15 @@ class Handler(BaseHTTPRequestHandler):
         super().setup()
         self.status_sent = None
         self.fault_name = None
+        self.body_keys = None
 
     def finish_log(self):
         u = urlsplit(self.path)
         self.server.state.write_log({
             "time": time.time(), "method": self.command, "path": u.path, "query": u.query,
             "status": self.status_sent, "fault": self.fault_name,
-            "auth": bool(self.headers.get("Authorization"))})
+            "host": self.headers.get("Host"), "auth": bool(self.headers.get("Authorization")),
+            "body_keys": self.body_keys})
 
     def send(self, status, body=b"", ctype="application/json", headers=()):
         if isinstance(body, str):
@@ -196,6 +210,12 @@ class Handler(BaseHTTPRequestHandler):
         if mode == "notjson":
             self.send(200, "<html><body>maintenance</body></html>", ctype="text/html")
             return True
+        if mode == "redirect":
+            self.send(307, '{"message": "moved"}', headers=[("Location", rule["to"] + self.path)])
+            return True
+        if mode == "slowloris":
+            self.trickle(float(rule.get("interval", 2)))
+            return True
         if mode in ("huge", "huge_cl"):
             self.stream_huge(int(rule.get("mb", 100)) << 20, mode == "huge_cl")
             return True
@@ -226,6 +246,25 @@ class Handler(BaseHTTPRequestHandler):
                 sent += len(piece)
             if not with_length:
                 self.wfile.write(b"0\r\n\r\n")
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+        self.close_connection = True
+
+    def trickle(self, interval):
+        self.status_sent = 200
+        self.finish_log()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", "100000")
+        self.end_headers()
+        deadline = time.time() + 120
+        try:
+            self.wfile.write(b"{")
+            self.wfile.flush()
+            while time.time() < deadline:
+                time.sleep(interval)
+                self.wfile.write(b" ")
+                self.wfile.flush()
         except (BrokenPipeError, ConnectionResetError):
             pass
         self.close_connection = True
@@ -272,7 +311,24 @@ class Handler(BaseHTTPRequestHandler):
             return self.hub_tags("%s/%s" % (parts[3], parts[5]), q, rule)
         if u.path.startswith("/v2/") and u.path.endswith("/tags/list"):
             return self.v2_tags(u.path[4:-len("/tags/list")], q, rule)
+        if u.path == "/token":
+            return self.token(q)
         self.send_json(404, {"message": "not found"})
+
+    def basic_ok(self):
+        st = self.server.state
+        want = "Basic " + base64.b64encode(
+            ("%s:%s" % (st.args.user, st.args.password)).encode()).decode()
+        return self.headers.get("Authorization") == want
+
+    def token(self, q):
+        st = self.server.state
+        if st.args.user and not self.basic_ok():
+            return self.send_json(401, {"details": "credentials required"})
+        token = secrets.token_hex(16)
+        with st.lock:
+            st.tokens.add(token)
+        self.send_json(200, {"token": token, "expires_in": 300})
 
     def do_POST(self):
         u = urlsplit(self.path)
@@ -283,6 +339,8 @@ class Handler(BaseHTTPRequestHandler):
             body = json.loads(raw or b"{}")
         except ValueError:
             return self.send_json(400, {"message": "bad json"})
+        if isinstance(body, dict):
+            self.body_keys = sorted(body)
         if u.path == "/_control/faults":
             with st.lock:
                 st.faults = list(body)
@@ -323,6 +381,8 @@ class Handler(BaseHTTPRequestHandler):
         try:
             page = max(1, int(q.get("page", "1")))
             size = max(1, min(int(q.get("page_size", "10")), st.args.page_size_max))
+            if st.args.page_size_fixed:
+                size = st.args.page_size_fixed
         except ValueError:
             return self.send_json(400, {"message": "bad page"})
         if q.get("ordering") == "name":
@@ -330,6 +390,12 @@ class Handler(BaseHTTPRequestHandler):
         chunk = tags[(page - 1) * size: page * size]
         results = []
         for i, t in enumerate(chunk):
+            if st.args.lean:
+                r = {"name": t["name"], "last_updated": t["last_updated"], "digest": t["digest"]}
+                if not t["last_updated"]:
+                    r["tag_last_pushed"] = t["tag_last_pushed"]
+                results.append(r)
+                continue
             results.append({"creator": 1, "id": 1000 + i, "images": [], "last_updater": 1,
                             "last_updater_username": "stub", "repository": 1, "v2": True,
                             "full_size": 123456, "tag_status": "active",
@@ -347,6 +413,9 @@ class Handler(BaseHTTPRequestHandler):
             self.fault_name = "badutf8"
             results.insert(0, dict(results[0] if results else {}, name="@@RAW@@"))
             raw_names.append(("@@RAW@@", b"3.10.\xff\xfe.1"))
+        if rule and rule["mode"] == "nulname":
+            self.fault_name = "nulname"
+            results.insert(0, dict(results[0] if results else {}, name="3.10.\u0000.1"))
         base = "%s/v2/namespaces/%s/repositories/%s/tags" % ((self.base_url(),)
                                                               + tuple(image.split("/")))
         order = "&ordering=" + quote(q["ordering"]) if "ordering" in q else ""
@@ -368,12 +437,21 @@ class Handler(BaseHTTPRequestHandler):
 
     def v2_tags(self, name, q, rule):
         st = self.server.state
-        if st.args.v2_basic:
-            want = "Basic " + base64.b64encode(
-                ("%s:%s" % (st.args.user, st.args.password)).encode()).decode()
-            if self.headers.get("Authorization") != want:
+        if st.args.v2_basic and not self.basic_ok():
+            return self.send_json(401, {"errors": [{"code": "UNAUTHORIZED"}]},
+                                  headers=[("WWW-Authenticate", 'Basic realm="hubstub"')])
+        if st.args.v2_realm:
+            h = self.headers.get("Authorization", "")
+            with st.lock:
+                ok = h.startswith("Bearer ") and h[7:] in st.tokens
+            if not ok:
+                realm = st.args.v2_realm
+                if realm.startswith("/"):
+                    realm = self.base_url() + realm
+                challenge = 'Bearer realm="%s",service="hubstub",scope="repository:%s:pull"' % (
+                    realm, name)
                 return self.send_json(401, {"errors": [{"code": "UNAUTHORIZED"}]},
-                                      headers=[("WWW-Authenticate", 'Basic realm="hubstub"')])
+                                      headers=[("WWW-Authenticate", challenge)])
         with st.lock:
             if name not in st.images:
                 return self.send_json(404, {"errors": [{"code": "NAME_UNKNOWN"}]})
@@ -383,6 +461,8 @@ class Handler(BaseHTTPRequestHandler):
             n = max(1, min(int(q.get("n", "100")), st.args.page_size_max))
         except ValueError:
             n = 100
+        if st.args.page_size_fixed:
+            n = st.args.page_size_fixed
         last = q.get("last")
         if last is not None:
             names = [x for x in names if x > last]
@@ -403,6 +483,9 @@ class Handler(BaseHTTPRequestHandler):
                 self.fault_name = "loop"
                 link = "/v2/%s/tags/list?n=%d" % (name, n)
             hdrs.append(("Link", '<%s>; rel="next"' % link))
+        if rule and rule["mode"] == "nulname":
+            self.fault_name = "nulname"
+            page = ["3.10.\u0000.1"] + page
         self.send_json(200, {"name": name, "tags": page}, headers=hdrs)
 
 
@@ -427,6 +510,9 @@ def main():
     ap.add_argument("--v2-basic", action="store_true")
     ap.add_argument("--v2-absolute-links", action="store_true")
     ap.add_argument("--page-size-max", type=int, default=100)
+    ap.add_argument("--page-size-fixed", type=int, default=0)
+    ap.add_argument("--lean", action="store_true")
+    ap.add_argument("--v2-realm")
     ap.add_argument("--lifetime", type=float, default=600)
     args = ap.parse_args()
 

@@ -34,6 +34,8 @@ struct gittest {
 };
 
 static inline void gittest_vcmd(struct buf *out, int *status, const char *fmt, va_list ap)
+    __attribute__((format(printf, 3, 0)));
+static inline void gittest_vcmd(struct buf *out, int *status, const char *fmt, va_list ap)
 {
 	struct buf cmd = BUF_INIT;
 	int fds[2];
@@ -151,7 +153,7 @@ static inline void gittest_init(struct gittest *t)
 	setenv("GIT_COMMITTER_EMAIL", "fixture@example.com", 1);
 	unsetenv("GIT_DIR");
 	unsetenv("DOCKERBUMP_GIT_TOKEN");
-	git_libgit2_init();
+	gitrepo_global_init();
 	git_libgit2_opts(GIT_OPT_SET_SEARCH_PATH, GIT_CONFIG_LEVEL_GLOBAL, t->home);
 	git_libgit2_opts(GIT_OPT_SET_SEARCH_PATH, GIT_CONFIG_LEVEL_XDG, t->home);
 	git_libgit2_opts(GIT_OPT_SET_SEARCH_PATH, GIT_CONFIG_LEVEL_SYSTEM, t->home);

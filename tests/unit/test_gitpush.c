@@ -12,7 +12,8 @@
 #include "common/err.h"
 #include "updater/gitcred.h"
 #include "updater/gitlocal.h"
-#include "updater/gitproc.h"
+#include "common/proc.h"
+#include "testutil.h"
 #include "updater/gitpush.h"
 #include "updater/gitrepo.h"
 
@@ -504,8 +505,8 @@ static void http_start(struct fx *fx, struct http_server *s)
 	const struct timespec tick = {0, 50 * 1000 * 1000};
 	int i, status;
 
-	if (!gitproc_in_path("python3"))
-		skip();
+	if (!proc_in_path("python3"))
+		TEST_SKIP("python3 is not installed");
 	s->pid = fork();
 	assert_true(s->pid >= 0);
 	if (s->pid == 0) {
@@ -636,5 +637,5 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_credentials_ssh, setup, teardown),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	TEST_MAIN(tests);
 }

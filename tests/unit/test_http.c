@@ -3,6 +3,7 @@
  * the next canned response (then the connection closes), so retries, Retry-After, caps,
  * redirects and timeouts are exercised without any outside service.
  */
+#define _GNU_SOURCE /* strcasestr */
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <pthread.h>
@@ -12,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -29,10 +31,13 @@ struct server {
 	int fd;
 	int port;
 	pthread_t thread;
-	const char *script[MAX_SCRIPT]; /* raw responses; "HANG" holds the connection silently */
-	size_t big_body;                /* > 0: the response is a chunked body of this many bytes */
+	/* raw responses; "HANG" holds the connection silently; "TRICKLE" sends headers and then
+	 * one body byte every 100 ms (a slow-loris server); "BIG" a chunked body of `big_body` */
+	const char *script[MAX_SCRIPT];
+	size_t big_body;
 	int nr, served;
 	char first_request[2048];
+	char requests[MAX_SCRIPT][2048]; /* what each connection sent */
 };
 
 static void write_all(int fd, const char *p, size_t n)
@@ -51,10 +56,19 @@ static void read_request(int fd, char *out, size_t cap)
 	size_t len = 0;
 	ssize_t r;
 
+	const char *end = NULL, *cl;
+	size_t want = 0;
+
+	/* the headers, then as much body as Content-Length announces */
 	while (len + 1 < cap && (r = read(fd, out + len, cap - len - 1)) > 0) {
 		len += (size_t)r;
 		out[len] = '\0';
-		if (strstr(out, "\r\n\r\n"))
+		if (!end && (end = strstr(out, "\r\n\r\n")) != NULL) {
+			cl = strcasestr(out, "\r\nContent-Length: ");
+			want = (size_t)(end + 4 - out) +
+			       (cl && cl < end ? strtoul(cl + 18, NULL, 10) : 0);
+		}
+		if (end && len >= want)
 			break;
 	}
 	out[len] = '\0';
@@ -73,9 +87,16 @@ static void *serve(void *arg)
 		read_request(c, req, sizeof(req));
 		if (i == 0)
 			memcpy(s->first_request, req, sizeof(req));
+		memcpy(s->requests[i], req, sizeof(req));
 		s->served++;
 		if (!strcmp(s->script[i], "HANG")) {
 			sleep(1);
+		} else if (!strcmp(s->script[i], "TRICKLE")) {
+			const char *head = "HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n";
+			int k;
+			write_all(c, head, strlen(head));
+			for (k = 0; k < 30 && send(c, "x", 1, MSG_NOSIGNAL) == 1; k++)
+				usleep(100000);
 		} else if (!strcmp(s->script[i], "BIG")) {
 			static char chunk[65536];
 			const char *head = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n";
@@ -376,21 +397,337 @@ static void test_connection_refused(void **state)
 	struct http_opts o = fast;
 	struct http_client *c;
 	struct http_response res = HTTP_RESPONSE_INIT;
-	struct db_err err = DB_ERR_INIT;
-	char *url;
+	struct db_err err = DB_ERR_INIT, again = DB_ERR_INIT;
+	char *url, *other;
 
 	(void)state;
 	server_start(&s); /* takes a free port, then gives it back */
 	server_stop(&s);
-	o.retries = 2;
+	o.retries = 5;
+	o.unreachable_hint = "check registry.url";
 	url = url_of(&s, "/gone");
+	other = url_of(&s, "/v2/other");
 	assert_int_equal(http_client_new(&c, &o, &err), 0);
 	assert_int_equal(http_request(c, &res, &(struct http_request){.url = url}, &err), DB_ENET);
-	assert_int_equal(res.attempts, 3);
+	/* refused: two tries, not six, and the hint */
+	assert_int_equal(res.attempts, 2);
 	assert_non_null(strstr(err.msg, "/gone"));
+	if (!strstr(err.msg, "after 2 attempts); check registry.url"))
+		fail_msg("%s", err.msg);
+	/* the same server later in the run: no new try at all */
+	http_response_release(&res);
+	assert_int_equal(http_request(c, &res, &(struct http_request){.url = other}, &again),
+	                 DB_ENET);
+	assert_int_equal(res.attempts, 0);
+	assert_non_null(strstr(again.msg, "/v2/other"));
+	assert_non_null(strstr(again.msg, "unreachable earlier in this run"));
 	http_response_release(&res);
 	http_client_free(c);
 	free(url);
+	free(other);
+}
+
+static void test_unresolvable(void **state)
+{
+	struct http_opts o = fast;
+	struct http_client *c;
+	struct http_response res = HTTP_RESPONSE_INIT;
+	struct db_err err = DB_ERR_INIT;
+
+	(void)state;
+	o.retries = 5;
+	o.unreachable_hint = "check registry.url";
+	assert_int_equal(http_client_new(&c, &o, &err), 0);
+	/* .invalid never resolves (RFC 2606) */
+	assert_int_equal(http_request(c, &res,
+	                              &(struct http_request){.url = "http://registry.invalid/v2/"},
+	                              &err),
+	                 DB_ENET);
+	assert_true(res.attempts >= 1 && res.attempts <= 2);
+	assert_non_null(strstr(err.msg, "'http://registry.invalid/v2/'"));
+	assert_non_null(strstr(err.msg, "check registry.url"));
+	http_response_release(&res);
+	http_client_free(c);
+}
+
+/* A slow-loris server (a byte every 100 ms) and a silent one: the time budget covers every
+ * attempt and every wait, whether it comes from retry_budget_ms or the caller's deadline. */
+static void test_time_budget(void **state)
+{
+	struct server s = {.script = {"TRICKLE", "TRICKLE", "TRICKLE", "TRICKLE", "TRICKLE",
+	                              "TRICKLE", "TRICKLE", "TRICKLE"},
+	                   .nr = 8};
+	struct server h = {
+	    .script = {"HANG", "HANG", "HANG", "HANG", "HANG", "HANG", "HANG", "HANG"}, .nr = 8};
+	struct http_opts o = fast;
+	struct http_client *c;
+	struct http_response res = HTTP_RESPONSE_INIT;
+	struct db_err err = DB_ERR_INIT;
+	char *url;
+	double t0;
+
+	(void)state;
+	o.timeout_ms = 400; /* per attempt */
+	o.retries = 7;      /* 8 attempts would take 3.2 s and more */
+	o.retry_budget_ms = 1000;
+	t0 = now_s();
+	assert_int_equal(fetch(&s, &o, "/loris", NULL, &res, &err), DB_ENET);
+	assert_true(now_s() - t0 < 2.5);
+	assert_true(res.attempts >= 2 && res.attempts <= 4);
+	assert_non_null(strstr(err.msg, "/loris"));
+	assert_non_null(strstr(err.msg, "the time budget is spent"));
+	http_response_release(&res);
+
+	/* the caller's deadline, shorter than the client's budget */
+	o.retry_budget_ms = 60000;
+	server_start(&h);
+	url = url_of(&h, "/slow");
+	assert_int_equal(http_client_new(&c, &o, &err), 0);
+	db_err_clear(&err);
+	t0 = now_s();
+	assert_int_equal(
+	    http_request(c, &res,
+	                 &(struct http_request){.url = url, .deadline_ms = http_deadline_in(700)},
+	                 &err),
+	    DB_ENET);
+	assert_true(now_s() - t0 < 2);
+	assert_true(res.attempts <= 2);
+	assert_non_null(strstr(err.msg, "the time budget is spent"));
+	http_client_free(c);
+	server_stop(&h);
+	http_response_release(&res);
+	free(url);
+}
+
+/* Starts two servers: `a` on 127.0.0.1 whose first answer redirects to `b` on "localhost" (the
+ * same machine under another host name: another origin). */
+static void redirect_pair(struct server *a, struct server *b, const char *status, char **script0)
+{
+	server_start(b);
+	*script0 = xasprintf("HTTP/1.1 %s\r\nLocation: http://localhost:%d/elsewhere\r\n"
+	                     "Content-Length: 0\r\n\r\n",
+	                     status, b->port);
+	a->script[0] = *script0;
+	server_start(a);
+}
+
+static void test_login_not_reposted_elsewhere(void **state)
+{
+	struct server a = {.nr = 1}, b = {.nr = 1};
+	const char *hdrs[] = {"Content-Type: application/json", NULL};
+	const char *body = "{\"identifier\":\"bot\",\"secret\":\"s3cret\"}";
+	struct http_client *c;
+	struct http_response res = HTTP_RESPONSE_INIT;
+	struct db_err err = DB_ERR_INIT;
+	char *script0, *url;
+
+	(void)state;
+	redirect_pair(&a, &b, "307 Temporary Redirect", &script0);
+	url = url_of(&a, "/v2/auth/token");
+	assert_int_equal(http_client_new(&c, &fast, &err), 0);
+	assert_int_equal(http_request(c, &res,
+	                              &(struct http_request){.url = url,
+	                                                     .headers = hdrs,
+	                                                     .body = body,
+	                                                     .body_len = strlen(body),
+	                                                     .secret_body = 1},
+	                              &err),
+	                 DB_ENET);
+	assert_non_null(strstr(err.msg, "/v2/auth/token"));
+	assert_non_null(strstr(err.msg, "the credentials are not sent there"));
+	assert_non_null(strstr(a.first_request, "s3cret")); /* the origin got it */
+	http_client_free(c);
+	server_stop(&a);
+	server_stop(&b);
+	assert_int_equal(b.served, 0); /* the other host got nothing at all */
+	http_response_release(&res);
+	free(script0);
+	free(url);
+}
+
+static void test_auth_dropped_across_origins(void **state)
+{
+	struct server a = {.nr = 1},
+	              b = {.script = {"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"}, .nr = 1};
+	const char *hdrs[] = {"Authorization: Bearer tok-123", NULL};
+	struct http_client *c;
+	struct http_response res = HTTP_RESPONSE_INIT;
+	struct db_err err = DB_ERR_INIT;
+	char *script0, *url;
+
+	(void)state;
+	redirect_pair(&a, &b, "302 Found", &script0);
+	url = url_of(&a, "/v2/x");
+	assert_int_equal(http_client_new(&c, &fast, &err), 0);
+	assert_int_equal(http_request(c, &res,
+	                              &(struct http_request){
+	                                  .url = url, .headers = hdrs, .userpwd = "bot:pass-456"},
+	                              &err),
+	                 0);
+	assert_int_equal(res.status, 200);
+	assert_non_null(strstr(res.effective_url, "localhost"));
+	assert_non_null(strstr(a.first_request, "Bearer tok-123"));
+	http_client_free(c);
+	server_stop(&a);
+	server_stop(&b);
+	assert_int_equal(b.served, 1);
+	assert_null(strcasestr(b.first_request, "authorization"));
+	http_response_release(&res);
+	free(script0);
+	free(url);
+}
+
+static void test_same_origin_redirect_keeps_request(void **state)
+{
+	struct server a = {.nr = 3};
+	const char *body = "{\"identifier\":\"bot\",\"secret\":\"s3cret\"}";
+	struct http_client *c;
+	struct http_response res = HTTP_RESPONSE_INIT;
+	struct db_err err = DB_ERR_INIT;
+	char *r307, *r303, *url;
+
+	(void)state;
+	server_start(&a);
+	r307 = xasprintf("HTTP/1.1 307 Moved\r\nLocation: http://127.0.0.1:%d/login2\r\n"
+	                 "Content-Length: 0\r\n\r\n",
+	                 a.port);
+	r303 = xasprintf("HTTP/1.1 303 See Other\r\nLocation: /done\r\nContent-Length: 0\r\n\r\n");
+	a.script[0] = r307;
+	a.script[1] = r303;
+	a.script[2] = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
+	url = url_of(&a, "/login");
+	assert_int_equal(http_client_new(&c, &fast, &err), 0);
+	assert_int_equal(
+	    http_request(c, &res,
+	                 &(struct http_request){
+	                     .url = url, .body = body, .body_len = strlen(body), .secret_body = 1},
+	                 &err),
+	    0);
+	assert_int_equal(res.status, 200);
+	http_client_free(c);
+	server_stop(&a);
+	/* 307 repeats the POST with its body at the same origin; 303 turns it into a GET */
+	assert_non_null(strstr(a.requests[1], "POST /login2 "));
+	assert_non_null(strstr(a.requests[1], "s3cret"));
+	assert_non_null(strstr(a.requests[2], "GET /done "));
+	assert_null(strstr(a.requests[2], "s3cret"));
+	http_response_release(&res);
+	free(r307);
+	free(r303);
+	free(url);
+}
+
+static void test_redirect_limit(void **state)
+{
+	struct server a = {.nr = 3};
+	struct http_opts o = fast;
+	struct http_response res = HTTP_RESPONSE_INIT;
+	struct db_err err = DB_ERR_INIT;
+	const char *loop = "HTTP/1.1 302 Found\r\nLocation: /again\r\nContent-Length: 0\r\n\r\n";
+
+	(void)state;
+	a.script[0] = a.script[1] = a.script[2] = loop;
+	o.max_redirects = 2;
+	assert_int_equal(fetch(&a, &o, "/start", NULL, &res, &err), DB_ENET);
+	assert_non_null(strstr(err.msg, "more than 2 redirects"));
+	assert_int_equal(a.served, 3);
+	http_response_release(&res);
+}
+
+/* Credentials over plain http go nowhere but loopback: refused before any connection (the
+ * TEST-NET address would not answer). */
+static void test_credentials_need_https(void **state)
+{
+	static const struct {
+		const char *url;
+		int ok;
+	} cases[] = {
+	    {"https://hub.docker.com/v2/", 1},
+	    {"http://127.0.0.1:5000/v2/", 1},
+	    {"http://127.1.2.3/", 1},
+	    {"http://localhost:8080/", 1},
+	    {"http://[::1]:5000/", 1},
+	    {"HTTPS://Registry.Example.com/", 1},
+	    {"http://192.0.2.1/v2/", 0},
+	    {"http://registry.example.com/", 0},
+	    {"http://127.0.0.1.example.com/", 0},
+	    {"http://localhost.example.com/", 0},
+	    {"ftp://127.0.0.1/", 0},
+	    {"not a url", 0},
+	};
+	const char *auth[] = {"Authorization: Bearer tok", NULL};
+	struct http_client *c;
+	struct http_response res = HTTP_RESPONSE_INIT;
+	struct db_err err = DB_ERR_INIT;
+	const char *body = "{\"secret\":\"x\"}";
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		if (http_credentials_allowed(cases[i].url) != cases[i].ok)
+			fail_msg("http_credentials_allowed(\"%s\") != %d", cases[i].url,
+			         cases[i].ok);
+	assert_int_equal(http_client_new(&c, &fast, &err), 0);
+	assert_int_equal(http_request(c, &res,
+	                              &(struct http_request){.url = "http://192.0.2.1/v2/x?t=1",
+	                                                     .userpwd = "bot:pw"},
+	                              &err),
+	                 DB_EAUTH);
+	assert_non_null(strstr(err.msg, "'http://192.0.2.1/v2/x'"));
+	assert_non_null(strstr(err.msg, "only over https"));
+	db_err_clear(&err);
+	assert_int_equal(
+	    http_request(c, &res,
+	                 &(struct http_request){.url = "http://192.0.2.1/", .headers = auth}, &err),
+	    DB_EAUTH);
+	db_err_clear(&err);
+	assert_int_equal(http_request(c, &res,
+	                              &(struct http_request){.url = "http://192.0.2.1/",
+	                                                     .body = body,
+	                                                     .body_len = strlen(body),
+	                                                     .secret_body = 1},
+	                              &err),
+	                 DB_EAUTH);
+	http_client_free(c);
+	http_response_release(&res);
+}
+
+static void test_url_builder(void **state)
+{
+	static const struct {
+		const char *base, *path;
+		const char *params[7];
+		const char *want;
+	} cases[] = {
+	    {"https://hub.docker.com",
+	     "v2/namespaces/demisto/repositories/python3/tags",
+	     {"page_size", "100", "ordering", "last_updated", NULL},
+	     "https://hub.docker.com/v2/namespaces/demisto/repositories/python3/tags"
+	     "?page_size=100&ordering=last_updated"},
+	    {"http://127.0.0.1:5000/",
+	     "/v2/demisto/python3/tags/list",
+	     {"n", "1000", NULL},
+	     "http://127.0.0.1:5000/v2/demisto/python3/tags/list?n=1000"},
+	    {"http://h/mirror%20a/", "v2/a b/x%y", {NULL}, "http://h/mirror%20a/v2/a%20b/x%25y"},
+	    {"https://auth.example.com/token?account=bot",
+	     NULL,
+	     {"service", "registry.example.com", "scope", "repository:demisto/python3:pull", NULL},
+	     "https://auth.example.com/token?account=bot&service=registry.example.com"
+	     "&scope=repository%3ademisto%2fpython3%3apull"},
+	    {"http://h", NULL, {"q", "a&b=c d", NULL}, "http://h/?q=a%26b%3dc+d"},
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *got = http_url(cases[i].base, cases[i].path, cases[i].params);
+		if (!got || strcasecmp(got, cases[i].want))
+			fail_msg("http_url #%zu: got %s, want %s", i, got ? got : "NULL",
+			         cases[i].want);
+		free(got);
+	}
+	assert_null(http_url("ftp://h/", "x", NULL));
+	assert_null(http_url("not a url", "x", NULL));
 }
 
 static void test_url_helpers(void **state)
@@ -434,6 +771,14 @@ int main(void)
 	    cmocka_unit_test(test_redirect_protocols),
 	    cmocka_unit_test(test_timeout),
 	    cmocka_unit_test(test_connection_refused),
+	    cmocka_unit_test(test_unresolvable),
+	    cmocka_unit_test(test_time_budget),
+	    cmocka_unit_test(test_login_not_reposted_elsewhere),
+	    cmocka_unit_test(test_auth_dropped_across_origins),
+	    cmocka_unit_test(test_same_origin_redirect_keeps_request),
+	    cmocka_unit_test(test_redirect_limit),
+	    cmocka_unit_test(test_credentials_need_https),
+	    cmocka_unit_test(test_url_builder),
 	    cmocka_unit_test(test_url_helpers),
 	    cmocka_unit_test(test_stats),
 	    cmocka_unit_test(test_retry_budget),

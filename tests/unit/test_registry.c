@@ -19,6 +19,7 @@
 #include "updater/config.h"
 #include "updater/registry.h"
 #include "updater/tagcache.h"
+#include "scratch.h"
 
 static void test_image_names(void **state)
 {
@@ -46,9 +47,8 @@ static void test_image_names(void **state)
 
 	(void)state;
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
-		if (registry_image_name_valid(cases[i].name) != cases[i].valid)
-			fail_msg("registry_image_name_valid(\"%s\") != %d", cases[i].name,
-			         cases[i].valid);
+		if (image_name_valid(cases[i].name) != cases[i].valid)
+			fail_msg("image_name_valid(\"%s\") != %d", cases[i].name, cases[i].valid);
 }
 
 static struct registry_client *client(enum registry_api api, const char *url, const char *dir,
@@ -94,42 +94,63 @@ static void test_image_ref(void **state)
 
 static void test_bad_config(void **state)
 {
-	struct config cfg;
-	struct registry_client *rc = NULL;
-	struct db_err err = DB_ERR_INIT;
+	static const struct {
+		const char *url;
+		const char *user; /* DOCKERBUMP_REGISTRY_USER and _PASSWORD, or NULL */
+		const char *what;
+	} cases[] = {
+	    {"ftp://example.com", NULL, "'ftp://example.com' is not http:// or https://"},
+	    {"", NULL, "is not http:// or https://"},
+	    {"hub.docker.com", NULL, "is not http:// or https://"},
+	    {"https://bot:secret@hub.example.com", NULL, "holds a user name"},
+	    {"https://hub.example.com/?token=abc", NULL, "has a query or a fragment"},
+	    {"https://hub.example.com/#x", NULL, "has a query or a fragment"},
+	    {"http://registry.example.com:5000", "bot", "credentials are sent only over https"},
+	    {"http://192.0.2.7", "bot", "plain http to another machine"},
+	};
+	size_t i;
 
 	(void)state;
-	config_init(&cfg);
-	config_set_str(&cfg.registry.url, "ftp://example.com");
-	assert_int_equal(registry_client_new(&rc, &cfg, NULL, &err), DB_EUSAGE);
-	assert_non_null(strstr(err.msg, "ftp://example.com"));
-	config_release(&cfg);
-	assert_null(rc);
-}
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct config cfg;
+		struct registry_client *rc = (struct registry_client *)&rc;
+		struct db_err err = DB_ERR_INIT;
 
-static char *make_tmpdir(void)
-{
-	char *dir = xstrdup("/tmp/dockerbump-test-registry.XXXXXX");
-	assert_non_null(mkdtemp(dir));
-	return dir;
-}
-
-static void remove_tree(const char *dir)
-{
-	char *cmd[] = {"rm", "-rf", (char *)dir, NULL};
-	pid_t pid = fork();
-
-	if (pid == 0) {
-		execvp(cmd[0], cmd);
-		_exit(127);
+		config_init(&cfg);
+		config_set_str(&cfg.registry.url, cases[i].url);
+		if (cases[i].user) {
+			setenv("DOCKERBUMP_REGISTRY_USER", cases[i].user, 1);
+			setenv("DOCKERBUMP_REGISTRY_PASSWORD", "pw-123", 1);
+		}
+		if (registry_client_new(&rc, &cfg, NULL, &err) != DB_EUSAGE || rc ||
+		    !strstr(err.msg, cases[i].what) || strstr(err.msg, "secret") ||
+		    strstr(err.msg, "pw-123"))
+			fail_msg("case %zu: '%s'", i, err.msg);
+		unsetenv("DOCKERBUMP_REGISTRY_USER");
+		unsetenv("DOCKERBUMP_REGISTRY_PASSWORD");
+		config_release(&cfg);
 	}
-	while (waitpid(pid, NULL, 0) < 0)
-		;
+}
+
+/* Credentials over plain http are fine to this machine (the tests' registries). */
+static void test_credentials_to_loopback(void **state)
+{
+	static const char *const urls[] = {"http://127.0.0.1:5000", "http://localhost:5000/",
+	                                   "https://registry.example.com"};
+	size_t i;
+
+	(void)state;
+	setenv("DOCKERBUMP_REGISTRY_USER", "bot", 1);
+	setenv("DOCKERBUMP_REGISTRY_PASSWORD", "pw-123", 1);
+	for (i = 0; i < sizeof(urls) / sizeof(urls[0]); i++)
+		registry_client_free(client(REGISTRY_V2, urls[i], "/nonexistent", 0));
+	unsetenv("DOCKERBUMP_REGISTRY_USER");
+	unsetenv("DOCKERBUMP_REGISTRY_PASSWORD");
 }
 
 static void test_cache_roundtrip(void **state)
 {
-	char *dir = make_tmpdir();
+	char *dir = scratch_new("registry");
 	char *path = tagcache_path(dir, "http://r", "hub", "demisto/python3");
 	struct tagcache_entry e = TAGCACHE_ENTRY_INIT, back = TAGCACHE_ENTRY_INIT;
 	struct timespec t = {1700000000, 123456789};
@@ -173,14 +194,13 @@ static void test_cache_roundtrip(void **state)
 
 	tagcache_entry_release(&e);
 	free(path);
-	remove_tree(dir);
-	free(dir);
+	scratch_remove(dir);
 }
 
 static void test_within_ttl_no_request(void **state)
 {
 	/* The URL points nowhere: an answer proves the cache served it without a request. */
-	char *dir = make_tmpdir();
+	char *dir = scratch_new("registry");
 	const char *url = "http://127.0.0.1:9";
 	char *path = tagcache_path(dir, url, "hub", "demisto/python3");
 	struct tagcache_entry e = TAGCACHE_ENTRY_INIT;
@@ -215,18 +235,15 @@ static void test_within_ttl_no_request(void **state)
 	registry_client_free(rc);
 	tagcache_entry_release(&e);
 	free(path);
-	remove_tree(dir);
-	free(dir);
+	scratch_remove(dir);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_image_names),
-	    cmocka_unit_test(test_image_ref),
-	    cmocka_unit_test(test_bad_config),
-	    cmocka_unit_test(test_cache_roundtrip),
-	    cmocka_unit_test(test_within_ttl_no_request),
+	    cmocka_unit_test(test_image_names),     cmocka_unit_test(test_image_ref),
+	    cmocka_unit_test(test_bad_config),      cmocka_unit_test(test_credentials_to_loopback),
+	    cmocka_unit_test(test_cache_roundtrip), cmocka_unit_test(test_within_ttl_no_request),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

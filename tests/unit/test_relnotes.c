@@ -6,7 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/fileio.h"
 #include "updater/relnotes.h"
+#include "testutil.h"
 
 static void bump(const char *in, const char *want_out, const char *want_version)
 {
@@ -108,8 +110,36 @@ static void test_render(void **state)
 	                    "\n#### Scripts\n\n##### AScript\n\n"
 	                    "- Updated the Docker image to: *demisto/python3:3.11.10.113941*.\n"
 	                    "\n##### ZScript\n\n"
-	                    "- Updated the Docker image to: *demisto/python3:3.11.10.113941*.\n");
+	                    "- Updated the Docker image to: *demisto/python3:3.11.10.113941*.\n"
+	                    "\n");
 	buf_release(&out);
+}
+
+/* Byte for byte what the SDK wrote for a real docker bump (skipped without ../shared). */
+static void test_render_matches_the_sdk(void **state)
+{
+	const char *path = DOCKERBUMP_SOURCE_DIR
+	    "/../shared/corpus/demisto-content/Packs/OpenPhish/ReleaseNotes/2_0_24.md";
+	struct item a = {0};
+	const struct item *items[] = {&a};
+	struct buf out = BUF_INIT, want = BUF_INIT;
+	struct db_err err = DB_ERR_INIT;
+	(void)state;
+
+	if (file_read(&want, path, 1 << 20, &err) < 0) {
+		buf_release(&want);
+		TEST_SKIP("the shared corpus is not there");
+	}
+	a.kind = ITEM_INTEGRATION;
+	a.name = "OpenPhish_v2";
+	a.display = "OpenPhish v2";
+	a.image = "demisto/python3";
+	a.target = "3.12.13.10116658";
+	relnotes_render(&out, items, 1);
+	assert_int_equal(out.len, want.len);
+	assert_memory_equal(out.ptr, want.ptr, want.len);
+	buf_release(&out);
+	buf_release(&want);
 }
 
 int main(void)
@@ -119,6 +149,7 @@ int main(void)
 	    cmocka_unit_test(test_bump_refuses),
 	    cmocka_unit_test(test_path),
 	    cmocka_unit_test(test_render),
+	    cmocka_unit_test(test_render_matches_the_sdk),
 	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	TEST_MAIN(tests);
 }

@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -266,15 +267,23 @@ static void test_pick(void **state)
 		const struct tag_entry *t;
 		size_t k;
 
+		int sorted;
+
 		if (cases[i].no_times)
 			for (k = 0; k < l->nr; k++)
 				l->v[k].has_time = 0;
-		t = tagver_pick(l, "demisto/python3", cases[i].current, &p);
-		if (!cases[i].want && t)
-			fail_msg("%s: picked %s, want none", cases[i].what, t->name);
-		if (cases[i].want && (!t || strcmp(t->name, cases[i].want)))
-			fail_msg("%s: picked %s, want %s", cases[i].what, t ? t->name : "none",
-			         cases[i].want);
+		/* unsorted (every tag weighed), then sorted (the first that qualifies) */
+		for (sorted = 0; sorted < 2; sorted++) {
+			if (sorted)
+				taglist_sort(l);
+			t = tagver_pick(l, "demisto/python3", cases[i].current, &p);
+			if (!cases[i].want && t)
+				fail_msg("%s (sorted %d): picked %s, want none", cases[i].what,
+				         sorted, t->name);
+			if (cases[i].want && (!t || strcmp(t->name, cases[i].want)))
+				fail_msg("%s (sorted %d): picked %s, want %s", cases[i].what,
+				         sorted, t ? t->name : "none", cases[i].want);
+		}
 		taglist_free(l);
 	}
 }
@@ -323,6 +332,74 @@ static void test_list(void **state)
 	taglist_free(NULL);
 }
 
+/* The reference vectors of SipHash-2-4: key 00 01 .. 0f, messages 00 01 .. (len - 1). */
+static void test_siphash(void **state)
+{
+	static const uint64_t want[] = {0x726fdb47dd0e0e31ULL, 0x74f839c593dc67fdULL,
+	                                0x0d6c8009d9a94f5aULL, 0x85676696d7fb7e2dULL};
+	static const size_t lens[] = {0, 1, 2, 3};
+	unsigned char msg[64];
+	uint64_t key[2] = {0, 0};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < 16; i++)
+		key[i / 8] |= (uint64_t)i << (8 * (i % 8));
+	for (i = 0; i < sizeof(msg); i++)
+		msg[i] = (unsigned char)i;
+	for (i = 0; i < sizeof(lens) / sizeof(lens[0]); i++)
+		assert_true(tagver_siphash(key, msg, lens[i]) == want[i]);
+	assert_true(tagver_siphash(key, msg, 15) == 0xa129ca6149be45e5ULL);
+	assert_true(tagver_siphash(key, msg, 63) == 0x958a324ceb064572ULL);
+}
+
+/* Many names through the index: every one found at its entry before and after sorting,
+ * repeats replaced in place, and the sorted order agrees with the comparator. */
+static void test_index(void **state)
+{
+	struct taglist *l = taglist_new();
+	char name[64];
+	size_t i, n = 20000;
+
+	(void)state;
+	for (i = 0; i < n; i++) {
+		snprintf(name, sizeof(name), "3.%zu.%zu.%zu", i % 13, i % 7, 100000 + i * 7919 % n);
+		assert_non_null(taglist_add(l, name, NULL, NULL));
+		snprintf(name, sizeof(name), "t%zu", i);
+		assert_non_null(taglist_add(l, name, NULL, NULL));
+	}
+	assert_int_equal(l->nr, 2 * n);
+	assert_false(l->sorted);
+	for (i = 0; i < n; i++) {
+		struct timespec t = {NOW + (long)i, 0};
+		snprintf(name, sizeof(name), "t%zu", i);
+		assert_non_null(taglist_add(l, name, &t, "sha256:00")); /* a repeat */
+	}
+	assert_int_equal(l->nr, 2 * n);
+	for (int pass = 0; pass < 2; pass++) {
+		if (pass)
+			taglist_sort(l);
+		for (i = 0; i < l->nr; i++)
+			assert_ptr_equal(taglist_find(l, l->v[i].name), &l->v[i]);
+		for (i = 0; i < n; i++) {
+			const struct tag_entry *e;
+			snprintf(name, sizeof(name), "t%zu", i);
+			e = taglist_find(l, name);
+			assert_non_null(e);
+			assert_true(e->has_time && e->updated.tv_sec == NOW + (long)i);
+		}
+		assert_null(taglist_find(l, "t-1"));
+	}
+	assert_true(l->sorted);
+	assert_true(l->v[0].candidate && !l->v[l->nr - 1].candidate);
+	for (i = 1; i < l->nr; i++)
+		if (l->v[i - 1].candidate && l->v[i].candidate)
+			assert_true(tagver_build(&l->v[i - 1].ver) >= tagver_build(&l->v[i].ver));
+	assert_non_null(taglist_add(l, "9.9.9.9", NULL, NULL));
+	assert_false(l->sorted); /* a new name unsorts */
+	taglist_free(l);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -330,6 +407,7 @@ int main(void)
 	    cmocka_unit_test(test_compare), cmocka_unit_test(test_time),
 	    cmocka_unit_test(test_sort),    cmocka_unit_test(test_pick),
 	    cmocka_unit_test(test_upgrade), cmocka_unit_test(test_list),
+	    cmocka_unit_test(test_siphash), cmocka_unit_test(test_index),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

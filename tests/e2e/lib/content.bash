@@ -57,3 +57,14 @@ add_bare_remote() {
 	git -C "$1" fetch -q origin
 	git -C "$1" remote set-head origin main
 }
+
+# group_branch PACK [GROUPS]: the branch of PACK's group (FNV-1a of the name mod GROUPS, 64).
+group_branch() {
+	python3 - "$1" "${2:-64}" <<'PY'
+import sys
+h = 2166136261
+for c in sys.argv[1].encode():
+    h = ((h ^ c) * 16777619) & 0xffffffff
+print(f"dockerbump/group-{h % int(sys.argv[2])}")
+PY
+}
