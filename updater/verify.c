@@ -558,14 +558,12 @@ static int cache_load(struct vrec *r, const struct verify_session *s, const char
 	return 1;
 }
 
-static void cache_write(const struct verify_session *s, const char *dir, const char *path,
-                        const char *text)
+static void cache_write(const char *dir, const char *path, const char *text)
 {
 	struct db_err err = DB_ERR_INIT;
 
 	if (mkdir_p(dir, 1, &err) < 0 || file_write_atomic(path, text, strlen(text), &err) < 0)
 		log_warn("verify cache: %s", err.msg);
-	(void)s;
 }
 
 static void cache_store(const struct verify_session *s, const char *key, const struct vrec *r)
@@ -588,7 +586,7 @@ static void cache_store(const struct verify_session *s, const char *key, const s
 	path = cache_path(s, key);
 	dir = xasprintf("%s/%.2s", s->cache_dir, key);
 	if (text)
-		cache_write(s, dir, path, text);
+		cache_write(dir, path, text);
 	free(dir);
 	free(path);
 	free(text);
@@ -637,7 +635,7 @@ static void ref_id_store(const struct verify_session *s, const char *ref, const 
 		return;
 	path = ref_id_path(s, ref);
 	dir = xasprintf("%s/images", s->cache_dir);
-	cache_write(s, dir, path, id);
+	cache_write(dir, path, id);
 	free(dir);
 	free(path);
 }

@@ -553,6 +553,14 @@ static void progress(struct engine *e, const struct job *j)
 		progress_update("verify", e->done, e->total, j->image);
 }
 
+/* Asks the loop to exit; the container then ends by itself. */
+static void close_container(struct worker *w)
+{
+	buf_adds(&w->tx, "{\"type\":\"exit\"}\n");
+	w->state = W_CLOSING;
+	w->deadline = proc_now_ms() + CLOSE_TIMEOUT_MS;
+}
+
 /* Sends the next run, or asks the loop to exit when there is none for this container. */
 static void dispatch(struct engine *e, struct worker *w)
 {
@@ -560,9 +568,7 @@ static void dispatch(struct engine *e, struct worker *w)
 	struct vrun *run;
 
 	if (j->next >= j->nr || (e->o->no_reuse && w->completed)) {
-		buf_adds(&w->tx, "{\"type\":\"exit\"}\n");
-		w->state = W_CLOSING;
-		w->deadline = proc_now_ms() + CLOSE_TIMEOUT_MS;
+		close_container(w);
 		return;
 	}
 	run = j->runs[j->next++];
@@ -585,14 +591,6 @@ static void dispatch(struct engine *e, struct worker *w)
 	              (e->o->backstop_ms > 0 ? e->o->backstop_ms : BACKSTOP_GRACE_MS);
 }
 
-static void close_container(struct engine *e, struct worker *w)
-{
-	(void)e;
-	buf_adds(&w->tx, "{\"type\":\"exit\"}\n");
-	w->state = W_CLOSING;
-	w->deadline = proc_now_ms() + CLOSE_TIMEOUT_MS;
-}
-
 static void run_completed(struct engine *e, struct worker *w)
 {
 	int killed = w->cur->rec->crash_signal == SIGKILL;
@@ -605,7 +603,7 @@ static void run_completed(struct engine *e, struct worker *w)
 	/* Most likely the memory limit: a new container, so that an "oom" event of the
 	 * engine is always about the item that runs. */
 	if (killed && !e->o->local_python)
-		close_container(e, w);
+		close_container(w);
 	else
 		dispatch(e, w);
 }

@@ -270,9 +270,14 @@ int verify_proto_line(struct vrec *r, const char *line, size_t len, struct buf *
 {
 	json_error_t jerr;
 	json_t *msg = json_loadb(line, len, 0, &jerr);
+	char *p;
 	int ret;
 
 	if (!msg) {
+		/* jansson quotes the bytes it stopped at: printable ASCII only goes on. */
+		for (p = jerr.text; *p; p++)
+			if ((unsigned char)*p < 0x20 || (unsigned char)*p > 0x7e)
+				*p = '?';
 		violation(r, "a line of %zu bytes that does not parse (%s at byte %d)", len,
 		          jerr.text, jerr.position);
 		return -1;

@@ -294,7 +294,7 @@ static void test_hostile_lines(void **state)
 
 	(void)state;
 	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
-		size_t len = rows[i].len ? rows[i].len : strlen(rows[i].line);
+		size_t len = rows[i].len ? rows[i].len : strlen(rows[i].line), k;
 		int ret;
 		vrec_init(&r);
 		ret = verify_proto_line(&r, rows[i].line, len, &answers);
@@ -310,6 +310,10 @@ static void test_hostile_lines(void **state)
 			assert_int_equal(r.outcome, VERIFY_OUTCOME_CRASH);
 			assert_false(r.cacheable);
 		}
+		/* What it says about the line is text any report can carry. */
+		for (k = 0; r.message && r.message[k]; k++)
+			assert_true((unsigned char)r.message[k] >= 0x20 &&
+			            (unsigned char)r.message[k] < 0x7f);
 		if (rows[i].in_log && !strstr(r.log.ptr, rows[i].in_log) &&
 		    !(r.message && strstr(r.message, rows[i].in_log)))
 			fail_msg("row %zu: '%s' not in '%s'", i, rows[i].in_log, r.log.ptr);

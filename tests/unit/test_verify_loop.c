@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -674,6 +675,87 @@ static void test_differential_and_cache(void **state)
 	}
 }
 
+/*
+ * A loop that writes what the old one wrote for ValueError('x\udcff'), a lone surrogate that
+ * jansson refuses, once: that item is a crash (a protocol violation, never ok), its container
+ * is replaced, and the next item runs in the new one.
+ */
+static void test_unparseable_line_is_a_crash(void **state)
+{
+	static const char fake[] =
+	    "import json, os, sys\n"
+	    "h = b''\n"
+	    "while not h.endswith(b'\\n'):\n"
+	    "    h += os.read(0, 1)\n"
+	    "n = int(h)\n"
+	    "while n > 0:\n"
+	    "    n -= len(os.read(0, n))\n"
+	    "out = sys.stdout\n"
+	    "out.write(json.dumps({'type': 'hello', 'args': {'protocol': 2}}) + '\\n')\n"
+	    "out.flush()\n"
+	    "mark = os.environ['DOCKERBUMP_TEST_MARK']\n"
+	    "for line in sys.stdin:\n"
+	    "    req = json.loads(line)\n"
+	    "    if req.get('type') == 'exit':\n"
+	    "        break\n"
+	    "    if not os.path.exists(mark):\n"
+	    "        open(mark, 'w').close()\n"
+	    "        out.write('{\"type\": \"exception\", \"args\": {\"type\": \"ValueError\", '\n"
+	    "                  '\"message\": \"x\\\\udcff\"}}\\n')\n"
+	    "    else:\n"
+	    "        out.write(json.dumps({'type': 'result', 'args': {'results': 'fine'}}) + "
+	    "'\\n')\n"
+	    "    out.write(json.dumps({'type': 'completed', 'args': {}}) + '\\n')\n"
+	    "    out.flush()\n";
+	char dir[] = "/tmp/dockerbump-fakeloop.XXXXXX", script[128], wrapper[128], mark[128];
+	struct verify_opts o;
+	struct verify_session *s;
+	struct db_err err = DB_ERR_INIT;
+	struct verify_stats st;
+	const struct verify_result *r;
+	FILE *f;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(script, sizeof(script), "%s/fake.py", dir);
+	snprintf(wrapper, sizeof(wrapper), "%s/python", dir);
+	snprintf(mark, sizeof(mark), "%s/mark", dir);
+	assert_non_null(f = fopen(script, "w"));
+	fputs(fake, f);
+	fclose(f);
+	/* Called as `python -c BOOTSTRAP`: runs the fake loop instead (the engine's check that
+	 * the interpreter runs goes to the real one). */
+	assert_non_null(f = fopen(wrapper, "w"));
+	fprintf(f,
+	        "#!/bin/sh\ncase \"$2\" in 'import json, select') exec '%s' \"$@\";; esac\n"
+	        "exec '%s' '%s'\n",
+	        python(), python(), script);
+	fclose(f);
+	assert_int_equal(chmod(wrapper, 0755), 0);
+	setenv("DOCKERBUMP_TEST_MARK", mark, 1);
+	verify_opts_init(&o);
+	o.local_python = wrapper;
+	o.cache_dir = "";
+	o.timeout_s = 5;
+	assert_int_equal(verify_session_new(&s, &o, &err), 0);
+	add(s, "Surrogate", "raise ValueError('x\\udcff')\n", 0, NULL, "local/python:1");
+	add(s, "Next", "demisto.results('fine')\n", 0, NULL, "local/python:1");
+	assert_int_equal(verify_session_run(s, &err), 0);
+	r = verify_session_result(s, 0);
+	assert_int_equal(r->new.outcome, VERIFY_OUTCOME_CRASH);
+	assert_non_null(strstr(r->new.message, "protocol violation"));
+	r = verify_session_result(s, 1);
+	assert_int_equal(r->new.outcome, VERIFY_OUTCOME_OK);
+	verify_session_stats(s, &st);
+	assert_int_equal(st.containers_started, 2);
+	verify_session_free(s);
+	unsetenv("DOCKERBUMP_TEST_MARK");
+	unlink(mark);
+	unlink(script);
+	unlink(wrapper);
+	rmdir(dir);
+}
+
 /* Code (and modules) far longer than any message the loop sends reach the item whole. */
 static void test_long_code(void **state)
 {
@@ -735,6 +817,7 @@ int main(void)
 	    cmocka_unit_test(test_tests_level_without_pytest),
 	    cmocka_unit_test(test_differential_and_cache),
 	    cmocka_unit_test(test_long_code),
+	    cmocka_unit_test(test_unparseable_line_is_a_crash),
 	    cmocka_unit_test(test_no_reuse),
 	};
 	int failed = cmocka_run_group_tests(tests, NULL, NULL);
