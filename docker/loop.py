@@ -48,7 +48,7 @@
 #                        "CommonServerUserPython": source,
 #                        "demistomock": source}; kept for later requests
 #                        that omit the key
-#         "files":       tests level: base64 of an uncompressed tar of the
+#         "files":       tests level: {"relative/path": base64 of the bytes} of the
 #                        item's folder; "test": the test file name in it
 #     {"id": N, "result": VALUE} or {"id": N, "error": "message"}
 #         the answer to synchronous request N (see below)
@@ -775,13 +775,19 @@ class TestCollector(object):
                 for n in self.order[:5000]]
 
 
-def safe_extract(tar, dest):
-    for member in tar.getmembers():
-        name = member.name
-        if name.startswith('/') or '..' in name.split('/') or \
-                not (member.isfile() or member.isdir()):
+def write_files(files, dest):
+    """The item's folder from {"relative/path": base64}: nothing outside `dest`."""
+    import base64
+    for name, data in (files or {}).items():
+        parts = name.split('/')
+        if not name or name.startswith('/') or '' in parts or '..' in parts or \
+                '.' in parts:
             continue
-        tar.extract(member, dest)
+        path = os.path.join(dest, *parts)
+        if len(parts) > 1 and not os.path.isdir(os.path.dirname(path)):
+            os.makedirs(os.path.dirname(path))
+        with open(path, 'wb') as f:
+            f.write(base64.b64decode(data))
 
 
 def run_tests(chan, req, moddir, workdir):
@@ -792,16 +798,12 @@ def run_tests(chan, req, moddir, workdir):
         chan.send({'type': 'skipped',
                    'args': {'reason': 'pytest is not importable'}})
         return
-    import base64
-    import io
     import shutil
-    import tarfile
-    data = base64.b64decode(req.get('files') or '')
     itemdir = os.path.join(workdir, 'item')
     os.mkdir(itemdir)
-    if data:
-        with tarfile.open(fileobj=io.BytesIO(data), mode='r:') as tar:
-            safe_extract(tar, itemdir)
+    files = req.get('files')
+    if isinstance(files, dict):
+        write_files(files, itemdir)
     test = req.get('test') or ''
     if not test or not os.path.exists(os.path.join(itemdir, test)):
         chan.send({'type': 'skipped',

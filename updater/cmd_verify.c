@@ -10,7 +10,6 @@
  */
 #include "updater/cli.h"
 
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,139 +23,6 @@
 #include "updater/job.h"
 #include "updater/verify.h"
 #include "common/banned.h"
-
-/* A PATH as the scanner's include glob: repository-relative, a folder matching below it. */
-static int path_to_glob(char **out, const char *dir, const char *path, struct db_err *err)
-{
-	char top[PATH_MAX], full[PATH_MAX];
-	char *joined = path[0] == '/' ? xstrdup(path) : xasprintf("%s/%s", dir, path);
-	size_t n;
-	int is_dir;
-
-	if (!realpath(dir, top) || !realpath(joined, full)) {
-		free(joined);
-		return db_err_set(err, DB_ENOTFOUND, "'%s': no such file or folder", path);
-	}
-	free(joined);
-	n = strlen(top);
-	if (strncmp(full, top, n) || (full[n] && full[n] != '/'))
-		return db_err_set(err, DB_EUSAGE, "'%s' is outside the repository '%s' (see -C)",
-		                  path, dir);
-	is_dir = !strstr(full + n, ".yml") && !strstr(full + n, ".yaml");
-	if (!full[n])
-		*out = xstrdup("**");
-	else if (is_dir)
-		*out = xasprintf("%s/**", full + n + 1);
-	else
-		*out = xstrdup(full + n + 1);
-	return 0;
-}
-
-static json_t *side_json(const struct verify_side *v)
-{
-	json_t *tests = json_array();
-	size_t i;
-
-	if (v->outcome == VERIFY_OUTCOME_NOT_RUN && !v->image) {
-		json_decref(tests);
-		return json_null();
-	}
-	for (i = 0; i < v->nr_tests; i++)
-		json_array_append_new(tests, json_pack("{s:s, s:s}", "id", v->tests[i].id,
-		                                       "outcome", v->tests[i].outcome));
-	return json_pack("{s:s?, s:s, s:s?, s:s?, s:s?, s:s, s:o, s:I, s:b}", "image", v->image,
-	                 "outcome", verify_outcome_name(v->outcome), "exception_type",
-	                 v->exception_type, "message", v->message, "traceback", v->traceback, "log",
-	                 v->log, "tests", tests, "duration_ms", (json_int_t)v->duration_ms,
-	                 "cached", v->cached);
-}
-
-static void print_json(const struct verify_session *s, json_t *refused)
-{
-	json_t *doc = json_object(), *items = json_array();
-	struct verify_stats st;
-	size_t i, k;
-
-	for (i = 0; i < verify_session_count(s); i++) {
-		const struct verify_result *r = verify_session_result(s, i);
-		json_t *tests = json_array();
-		for (k = 0; k < r->nr_regressed_tests; k++)
-			json_array_append_new(tests, json_string(r->regressed_tests[k]));
-		json_array_append_new(items,
-		                      json_pack("{s:s, s:s, s:o, s:o, s:b, s:o, s:s?, s:b}", "id",
-		                                r->id, "name", r->name, "old", side_json(&r->old),
-		                                "new", side_json(&r->new), "regressed",
-		                                r->regressed, "regressed_tests", tests, "why",
-		                                r->why, "blocked", verify_result_blocks(r)));
-	}
-	verify_session_stats(s, &st);
-	json_object_set_new(doc, "items", items);
-	json_object_set_new(doc, "refused", json_incref(refused));
-	json_object_set_new(doc, "stats",
-	                    json_pack("{s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:I, s:s}",
-	                              "containers_started", (int)st.containers_started, "items_run",
-	                              (int)st.items_run, "old_runs", (int)st.old_runs, "cache_hits",
-	                              (int)st.cache_hits, "pulls", (int)st.pulls, "images_removed",
-	                              (int)st.images_removed, "retries", (int)st.retries, "wall_ms",
-	                              (json_int_t)st.wall_ms, "session", st.session));
-	json_dumpf(doc, stdout, JSON_INDENT(2));
-	fputc('\n', stdout);
-	json_decref(doc);
-}
-
-static void print_indented(const char *text)
-{
-	const char *p = text;
-
-	while (p && *p) {
-		size_t n = strcspn(p, "\n");
-		printf("    %.*s\n", (int)n, p);
-		p += n + (p[n] == '\n');
-	}
-}
-
-static void print_side(const struct verify_side *v, const char *label, int details)
-{
-	size_t i;
-
-	if (v->outcome == VERIFY_OUTCOME_NOT_RUN)
-		return;
-	printf("  %s%s%s: %s", label, *label ? " " : "", v->image, verify_outcome_name(v->outcome));
-	if (v->exception_type)
-		printf(" %s", v->exception_type);
-	if (v->message && *v->message)
-		printf(": %s", v->message);
-	printf("%s\n", v->cached ? " (cached)" : "");
-	if (!details)
-		return;
-	if (v->log && *v->log) {
-		printf("   log:\n");
-		print_indented(v->log);
-	}
-	if (v->traceback) {
-		printf("   exception:\n");
-		print_indented(v->traceback);
-	}
-	for (i = 0; i < v->nr_tests; i++)
-		printf("   test %s: %s\n", v->tests[i].id, v->tests[i].outcome);
-}
-
-static void print_text(const struct verify_session *s)
-{
-	size_t i, n = verify_session_count(s);
-
-	for (i = 0; i < n; i++) {
-		const struct verify_result *r = verify_session_result(s, i);
-		int diff = r->old.outcome != VERIFY_OUTCOME_NOT_RUN;
-		printf("%s (%s)%s\n", r->id, r->name,
-		       diff ? (r->regressed ? ": REGRESSED" : ": no regression") : "");
-		print_side(&r->old, "old", n == 1 || r->old.outcome != VERIFY_OUTCOME_OK);
-		print_side(&r->new, diff ? "new" : "",
-		           n == 1 || r->new.outcome != VERIFY_OUTCOME_OK);
-		if (r->why)
-			printf("  %s\n", r->why);
-	}
-}
 
 /* 0, 3 (blocked), or the first error of an item that could not run. */
 static int exit_status(const struct verify_session *s, struct db_err *err)
@@ -178,22 +44,6 @@ static int exit_status(const struct verify_session *s, struct db_err *err)
 			status = 3;
 	}
 	return status;
-}
-
-static void apply_config(struct verify_opts *o, const struct config *cfg)
-{
-	verify_opts_init(o);
-	o->level = cfg->verify.level;
-	o->runtime = cfg->verify.runtime;
-	o->timeout_s = cfg->verify.timeout_s;
-	o->jobs = cfg->verify.jobs;
-	o->memory = cfg->verify.memory;
-	o->pids = cfg->verify.pids;
-	o->cpus = cfg->verify.cpus;
-	o->prune_images = cfg->verify.prune_images;
-	o->cache_dir = cfg->cli.no_cache ? "" : NULL;
-	o->no_reuse = cfg->cli.no_reuse;
-	o->progress = log_get_config() && log_get_config()->progress;
 }
 
 /*
@@ -270,7 +120,7 @@ int cmd_verify(struct config *cfg, const struct cli_args *args, struct db_err *e
 	strlist_clear(&cfg->exclude);
 	for (i = 0; i < args->nr_words; i++) {
 		char *glob;
-		if ((ret = path_to_glob(&glob, cfg->cli.dir, args->words[i], err)))
+		if ((ret = item_path_glob(&glob, cfg->cli.dir, args->words[i], err)))
 			goto out;
 		strlist_push(&cfg->include, glob);
 		free(glob);
@@ -287,20 +137,16 @@ int cmd_verify(struct config *cfg, const struct cli_args *args, struct db_err *e
 	}
 	if (ret)
 		goto out;
-	if ((ret = item_modules_load(&mods, &job.scan_opts, NULL, err)))
+	if ((ret = item_verify_opts(&o, &mods, cfg, &job.scan_opts, NULL, err)))
 		goto out;
-	apply_config(&o, cfg);
-	o.common_server_python = mods.common_server_python;
-	o.common_server_user_python = mods.common_server_user_python;
-	o.demistomock = mods.demistomock;
 	if ((ret = verify_session_new(&s, &o, err)) ||
 	    (ret = add_items(s, &job, cfg->verify.level, refused, &first, err)) ||
 	    (ret = verify_session_run(s, err)))
 		goto out;
 	if (cfg->cli.json)
-		print_json(s, refused);
+		verify_print_json(stdout, s, refused);
 	else
-		print_text(s);
+		verify_print_text(stdout, s);
 	fflush(stdout);
 	if (cfg->cli.junit && (ret = verify_junit_write(s, cfg->cli.junit, err)))
 		goto out;

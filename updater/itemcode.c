@@ -10,12 +10,14 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "common/alloc.h"
+#include "common/log.h"
 #include "common/buf.h"
 #include "common/fileio.h"
 #include "updater/yamledit.h"
@@ -365,4 +367,56 @@ int item_modules_load(struct item_modules *out, const struct scan_opts *opts, st
 	                         err)))
 		return ret;
 	return load_optional(&out->demistomock, opts, repo, ITEMCODE_MOCK_PATH, err);
+}
+
+int item_verify_opts(struct verify_opts *o, struct item_modules *mods, const struct config *cfg,
+                     const struct scan_opts *opts, struct gitrepo *repo, struct db_err *err)
+{
+	int ret;
+
+	verify_opts_init(o);
+	o->level = cfg->verify.level;
+	o->runtime = cfg->verify.runtime;
+	o->timeout_s = cfg->verify.timeout_s;
+	o->jobs = cfg->verify.jobs;
+	o->memory = cfg->verify.memory;
+	o->pids = cfg->verify.pids;
+	o->cpus = cfg->verify.cpus;
+	o->prune_images = cfg->verify.prune_images;
+	o->cache_dir = cfg->cli.no_cache ? "" : NULL;
+	o->no_reuse = cfg->cli.no_reuse;
+	o->progress = log_get_config()->progress;
+	if ((ret = item_modules_load(mods, opts, repo, err)))
+		return ret;
+	o->common_server_python = mods->common_server_python;
+	o->common_server_user_python = mods->common_server_user_python;
+	o->demistomock = mods->demistomock;
+	return 0;
+}
+
+/* A PATH as the scanner's include glob: repository-relative, a folder matching below it. */
+int item_path_glob(char **out, const char *dir, const char *path, struct db_err *err)
+{
+	char top[PATH_MAX], full[PATH_MAX];
+	char *joined = path[0] == '/' ? xstrdup(path) : xasprintf("%s/%s", dir, path);
+	size_t n;
+	int is_dir;
+
+	if (!realpath(dir, top) || !realpath(joined, full)) {
+		free(joined);
+		return db_err_set(err, DB_ENOTFOUND, "'%s': no such file or folder", path);
+	}
+	free(joined);
+	n = strlen(top);
+	if (strncmp(full, top, n) || (full[n] && full[n] != '/'))
+		return db_err_set(err, DB_EUSAGE, "'%s' is outside the repository '%s' (see -C)",
+		                  path, dir);
+	is_dir = !strstr(full + n, ".yml") && !strstr(full + n, ".yaml");
+	if (!full[n])
+		*out = xstrdup("**");
+	else if (is_dir)
+		*out = xasprintf("%s/**", full + n + 1);
+	else
+		*out = xstrdup(full + n + 1);
+	return 0;
 }

@@ -116,23 +116,8 @@ static int verify_items(struct run *r, struct db_err *err)
 	if (cfg->verify.level == VERIFY_OFF || !r->plan.nr)
 		return 0;
 	item_modules_init(&mods);
-	verify_opts_init(&vo);
-	vo.level = cfg->verify.level;
-	vo.runtime = cfg->verify.runtime;
-	vo.timeout_s = cfg->verify.timeout_s;
-	vo.memory = cfg->verify.memory;
-	vo.pids = cfg->verify.pids;
-	vo.cpus = cfg->verify.cpus;
-	vo.jobs = cfg->verify.jobs;
-	vo.prune_images = cfg->verify.prune_images;
-	vo.progress = log_get_config()->progress;
-	if (cfg->cli.no_cache)
-		vo.cache_dir = "";
-	if ((ret = item_modules_load(&mods, &r->job.scan_opts, r->repo, err)))
+	if ((ret = item_verify_opts(&vo, &mods, cfg, &r->job.scan_opts, r->repo, err)))
 		goto out;
-	vo.common_server_python = mods.common_server_python;
-	vo.common_server_user_python = mods.common_server_user_python;
-	vo.demistomock = mods.demistomock;
 	if ((ret = job_registry(&rc, &r->job, err)) || (ret = verify_session_new(&vs, &vo, err)))
 		goto out;
 

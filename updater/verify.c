@@ -28,6 +28,9 @@ extern const size_t embed_loop_len;
 
 #define CACHE_VERSION "dockerbump-verify-cache-2"
 
+/* A cached outcome is a few KiB of JSON; anything larger is not one of ours. */
+#define VERIFY_CACHE_MAX (16u << 20)
+
 enum { OLD = 0, NEW = 1 };
 
 struct vitem {
@@ -35,7 +38,7 @@ struct vitem {
 	char *id, *name, *code, *test_file;
 	char *image[2];
 	int integration;
-	struct buf tar; /* tests level: the item's folder */
+	json_t *files; /* tests level: the item's folder, {"path": "base64 of the bytes"} */
 	struct vrec rec[2];
 	const char **regressed_tests; /* borrowed from rec[NEW] */
 	char *why;
@@ -224,57 +227,26 @@ static int safe_member(const char *path)
 	return 1;
 }
 
-/* A ustar header: names up to 100 bytes, longer ones split into prefix/name at a slash. */
-static int tar_header(struct buf *out, const char *path, size_t size)
+json_t *verify_files_json(const struct verify_file *files, size_t nr, struct db_err *err)
 {
-	unsigned char h[512];
-	const char *name = path;
-	size_t len = strlen(path), plen = 0, i;
-	unsigned sum = 0;
-
-	memset(h, 0, sizeof(h));
-	if (len > 100) {
-		const char *slash = path + len - 101;
-		while (*slash && *slash != '/')
-			slash++;
-		if (!*slash || (size_t)(slash - path) > 155)
-			return -1;
-		plen = (size_t)(slash - path);
-		name = slash + 1;
-		memcpy(h + 345, path, plen);
-	}
-	memcpy(h, name, strlen(name));
-	snprintf((char *)h + 100, 8, "%07o", 0644);
-	snprintf((char *)h + 108, 8, "%07o", 0);
-	snprintf((char *)h + 116, 8, "%07o", 0);
-	snprintf((char *)h + 124, 12, "%011llo", (unsigned long long)size);
-	snprintf((char *)h + 136, 12, "%011o", 0);
-	h[156] = '0';
-	memcpy(h + 257, "ustar", 6);
-	memcpy(h + 263, "00", 2);
-	memset(h + 148, ' ', 8);
-	for (i = 0; i < sizeof(h); i++)
-		sum += h[i];
-	snprintf((char *)h + 148, 8, "%06o", sum);
-	buf_add(out, h, sizeof(h));
-	return 0;
-}
-
-int verify_tar(struct buf *out, const struct verify_file *files, size_t nr, struct db_err *err)
-{
-	static const char zeros[1024];
+	json_t *map = json_object();
 	size_t i;
 
 	for (i = 0; i < nr; i++) {
-		if (!safe_member(files[i].path) || tar_header(out, files[i].path, files[i].len) < 0)
-			return db_err_set(err, DB_EPARSE, "'%s': not a path to put in a tar",
-			                  files[i].path);
-		buf_add(out, files[i].data, files[i].len);
-		if (files[i].len % 512)
-			buf_add(out, zeros, 512 - files[i].len % 512);
+		struct buf b64 = BUF_INIT;
+		if (!safe_member(files[i].path) || json_object_get(map, files[i].path) ||
+		    !json_is_string(json_string(files[i].path))) {
+			json_decref(map);
+			return db_err_set(err, DB_EPARSE,
+			                  "'%s': not a path inside the item's folder",
+			                  files[i].path),
+			       NULL;
+		}
+		verify_base64(&b64, files[i].data, files[i].len);
+		json_object_set_new(map, files[i].path, json_stringn(b64.ptr, b64.len));
+		buf_release(&b64);
 	}
-	buf_add(out, zeros, sizeof(zeros));
-	return 0;
+	return map;
 }
 
 /* ---- session ------------------------------------------------------------------------- */
@@ -389,7 +361,7 @@ static void item_free(struct vitem *it)
 	free(it->regressed_tests);
 	free(it->image[OLD]);
 	free(it->image[NEW]);
-	buf_release(&it->tar);
+	json_decref(it->files);
 	vrec_release(&it->rec[OLD]);
 	vrec_release(&it->rec[NEW]);
 	free(it);
@@ -418,19 +390,17 @@ int verify_session_add(struct verify_session *s, size_t *index, const struct ver
                        struct db_err *err)
 {
 	struct vitem *it;
-	int ret;
 
 	if (!item->id || !item->name || !item->code)
 		return db_err_set(err, DB_EUSAGE, "verify: an item needs an id, a name and code");
 	it = xcalloc(1, sizeof(*it));
-	buf_init(&it->tar, 0);
 	vrec_init(&it->rec[OLD]);
 	vrec_init(&it->rec[NEW]);
-	if (item->files && s->opts.level == VERIFY_TESTS &&
-	    (ret = verify_tar(&it->tar, item->files, item->nr_files, err)) < 0) {
+	if (s->opts.level == VERIFY_TESTS &&
+	    !(it->files = verify_files_json(item->files, item->nr_files, err))) {
 		db_err_prefix(err, "'%s'", item->id);
 		item_free(it);
-		return ret;
+		return DB_EPARSE;
 	}
 	it->id = xstrdup(item->id);
 	it->name = xstrdup(item->name);
@@ -485,11 +455,8 @@ static char *build_request(const struct verify_session *s, const struct vitem *i
 	json_object_set_new(req, "params", json_object());
 	json_object_set_new(req, "script", json_string(it->code));
 	if (s->opts.level == VERIFY_TESTS) {
-		struct buf b64 = BUF_INIT;
-		verify_base64(&b64, it->tar.ptr, it->tar.len);
-		json_object_set_new(req, "files", json_string(b64.ptr));
+		json_object_set(req, "files", it->files);
 		json_object_set_new(req, "test", json_string(it->test_file));
-		buf_release(&b64);
 	}
 	text = json_dumps(req, JSON_COMPACT);
 	json_decref(req);
@@ -529,7 +496,18 @@ static int cache_load(struct vrec *r, const struct verify_session *s, const char
 	if (!s->cache_dir)
 		return 0;
 	path = cache_path(s, key);
-	doc = json_load_file(path, 0, NULL);
+	{
+		/* Through file_read(): a FIFO or a device planted in a restored cache is refused,
+		 * not waited on. */
+		struct buf raw = BUF_INIT;
+		struct db_err ferr = DB_ERR_INIT;
+		doc = file_read(&raw, path, VERIFY_CACHE_MAX, &ferr) == 0
+		          ? json_loadb(raw.ptr, raw.len, 0, NULL)
+		          : NULL;
+		if (ferr.code && ferr.code != DB_ENOTFOUND)
+			log_warn("verification cache: %s; ignored", ferr.msg);
+		buf_release(&raw);
+	}
 	free(path);
 	if (!json_is_object(doc) ||
 	    outcome_parse(&o, json_string_value(json_object_get(doc, "outcome"))) < 0) {

@@ -64,6 +64,9 @@
 #define DOCKERBUMP_UPDATER_VERIFY_H
 
 #include <stddef.h>
+#include <stdio.h>
+
+#include <jansson.h>
 
 #include "common/err.h"
 #include "updater/config.h" /* enum verify_level */
@@ -213,6 +216,11 @@ void verify_session_free(struct verify_session *s);
 int verify_regressed(const struct verify_side *old_side, const struct verify_side *new_side);
 /* Whether the bump must not be committed: it regressed, or the new image could not be run. */
 int verify_result_blocks(const struct verify_result *r);
+
+/* What `verify` prints (verify_print.c): text, every outside value escaped, or JSON with the
+ * refused items (`refused`: an array, borrowed). */
+void verify_print_text(FILE *out, const struct verify_session *s);
+void verify_print_json(FILE *out, const struct verify_session *s, json_t *refused);
 
 /* JUnit XML: one testsuite, one testcase per item and image; regressions are failures. */
 int verify_junit_write(const struct verify_session *s, const char *path, struct db_err *err);

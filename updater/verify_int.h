@@ -149,7 +149,11 @@ const char *verify_python_for(const char *image, int attempt);
 
 /* Appends `data` to `out` as base64 (RFC 4648, padded). */
 void verify_base64(struct buf *out, const void *data, size_t len);
-/* Appends an uncompressed POSIX tar of the files to `out`. DB_EPARSE for an unsafe path. */
-int verify_tar(struct buf *out, const struct verify_file *files, size_t nr, struct db_err *err);
+/*
+ * The item folder's files as the loop takes them: {"relative/path": "base64 of its bytes"}.
+ * NULL and DB_EPARSE for a path that could leave the folder ("..", absolute, empty parts) or
+ * is given twice. A new reference.
+ */
+json_t *verify_files_json(const struct verify_file *files, size_t nr, struct db_err *err);
 
 #endif

@@ -419,40 +419,36 @@ static void test_base64(void **state)
 	}
 }
 
-/* The tar is read back by the system's tar. */
-static void test_tar(void **state)
+/* The item's folder travels as a JSON map of paths to base64; no path can leave the folder. */
+static void test_files_json(void **state)
 {
-	static const char long_dir[] = "a-rather-long-directory-name-that-goes-on-and-on-and-on/"
-	                               "and-on-and-on-and-on-and-on-and-on-and-on";
-	char long_path[256], tarpath[] = "/tmp/dockerbump-tar.XXXXXX";
-	struct verify_file files[3] = {
-	    {"Foo.py", "print(1)\n", 9}, {"test_data/input.json", "{}", 2}, {long_path, "x", 1}};
-	struct verify_file bad[] = {{"../escape.py", "x", 1}};
+	struct verify_file files[3] = {{"Foo.py", "print(1)\n", 9},
+	                               {"test_data/input.json", "{}", 2},
+	                               {"bin/raw", "\x00\xff", 2}};
+	static const char *const bad[] = {"../escape.py", "/etc/passwd", "a//b", "a/../../b", ""};
 	struct db_err err = DB_ERR_INIT;
-	struct buf tar = BUF_INIT;
-	struct proc_result r;
-	const char *argv[] = {"tar", "-tf", tarpath, NULL};
-	int fd;
+	json_t *map;
+	size_t i;
 
 	(void)state;
-	snprintf(long_path, sizeof(long_path), "%s/Foo_test.py", long_dir);
-	assert_int_equal(verify_tar(&tar, files, 3, &err), 0);
-	assert_int_equal(tar.len % 512, 0);
-	fd = mkstemp(tarpath);
-	assert_true(fd >= 0);
-	assert_int_equal(write(fd, tar.ptr, tar.len), (ssize_t)tar.len);
-	close(fd);
-	proc_result_init(&r);
-	assert_int_equal(proc_run(&r, argv, NULL, 0, 10000, 1 << 16, &err), 0);
-	assert_int_equal(r.code, 0);
-	assert_non_null(strstr(r.out.ptr, "Foo.py\n"));
-	assert_non_null(strstr(r.out.ptr, "test_data/input.json\n"));
-	assert_non_null(strstr(r.out.ptr, long_path));
-	proc_result_release(&r);
-	unlink(tarpath);
-	buf_reset(&tar);
-	assert_int_equal(verify_tar(&tar, bad, 1, &err), DB_EPARSE);
-	buf_release(&tar);
+	map = verify_files_json(files, 3, &err);
+	assert_non_null(map);
+	assert_int_equal(json_object_size(map), 3);
+	assert_string_equal(json_string_value(json_object_get(map, "Foo.py")), "cHJpbnQoMSkK");
+	assert_string_equal(json_string_value(json_object_get(map, "test_data/input.json")),
+	                    "e30=");
+	assert_string_equal(json_string_value(json_object_get(map, "bin/raw")), "AP8=");
+	json_decref(map);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct verify_file f = {bad[i], "x", 1};
+		db_err_clear(&err);
+		assert_null(verify_files_json(&f, 1, &err));
+		assert_int_equal(err.code, DB_EPARSE);
+	}
+	/* The same path twice. */
+	files[1].path = "Foo.py";
+	db_err_clear(&err);
+	assert_null(verify_files_json(files, 2, &err));
 }
 
 static void test_session_validates(void **state)
@@ -572,7 +568,7 @@ int main(void)
 	    cmocka_unit_test(test_sync_requests_get_answers),
 	    cmocka_unit_test(test_log_is_capped),
 	    cmocka_unit_test(test_base64),
-	    cmocka_unit_test(test_tar),
+	    cmocka_unit_test(test_files_json),
 	    cmocka_unit_test(test_session_validates),
 	    cmocka_unit_test(test_no_engine),
 	    cmocka_unit_test(test_image_reference_checked),
