@@ -1,5 +1,6 @@
 #include "updater/yamledit.h"
 
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -31,6 +32,24 @@ const char *yaml_key_name(enum yaml_key k)
 	if ((unsigned)k >= YK__COUNT)
 		return "?";
 	return key_names[k];
+}
+
+/* Raise when the locator's results change for some input (rules, reasons, limits). */
+#define LOCATOR_REVISION 1
+
+static char locator_version[80];
+
+static void set_locator_version(void)
+{
+	snprintf(locator_version, sizeof(locator_version), "locator %d, libyaml %s",
+	         LOCATOR_REVISION, yaml_get_version_string());
+}
+
+const char *yaml_locator_version(void)
+{
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+	pthread_once(&once, set_locator_version);
+	return locator_version;
 }
 
 /* ---- bytes and characters ------------------------------------------------------------------ */

@@ -65,6 +65,13 @@ enum yaml_key {
 /* The YAML key spelled as in the file ("autoUpdateDockerImage"; "id" for YK_COMMONFIELDS_ID). */
 const char *yaml_key_name(enum yaml_key k);
 
+/*
+ * What the locator's results depend on besides the input: the revision of its rules and
+ * libyaml's version, e.g. "locator 2, libyaml 0.2.5". Results kept across runs (the scan
+ * cache) are valid only under the same string.
+ */
+const char *yaml_locator_version(void);
+
 enum yaml_kind { YV_ABSENT = 0, YV_SCALAR, YV_MAPPING, YV_SEQUENCE, YV_ALIAS };
 enum yaml_style { YS_PLAIN = 0, YS_SINGLE, YS_DOUBLE, YS_LITERAL, YS_FOLDED, YS_FLOW };
 
