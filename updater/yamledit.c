@@ -35,7 +35,7 @@ const char *yaml_key_name(enum yaml_key k)
 }
 
 /* Raise when the locator's results change for some input (rules, reasons, limits). */
-#define LOCATOR_REVISION 1
+#define LOCATOR_REVISION 2
 
 static char locator_version[80];
 
@@ -253,9 +253,11 @@ struct locator {
 	struct charmap map;
 	struct frame stack[MAX_FRAMES];
 	int depth;
-	size_t skip; /* nesting depth inside a subtree nobody reads */
+	size_t skip;    /* nesting depth inside a subtree nobody reads */
+	size_t nesting; /* collections open, tracked or not (at most YAML_MAX_NESTING) */
 	int documents;
 	yaml_mark_t last; /* where the content of the last completed node ends */
+	size_t alt_alloc; /* items allocated in the alt_dockerimages being read */
 };
 
 static void refuse(struct locator *lc, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -580,7 +582,7 @@ static void handle_leaf_value(struct locator *lc, struct frame *f, const yaml_ev
 		char *item = xmalloc(len + 1);
 		memcpy(item, ev->data.scalar.value, len);
 		item[len] = '\0';
-		alt->items = xreallocarray(alt->items, alt->nr_items + 1, sizeof(*alt->items));
+		ALLOC_GROW(alt->items, alt->nr_items + 1, lc->alt_alloc);
 		alt->items[alt->nr_items++] = item;
 		return;
 	}
@@ -645,7 +647,7 @@ static void handle_collection_start(struct locator *lc, const yaml_event_t *ev)
 	if (is_map && f->path == P_TOP && k == YK_SCRIPT)
 		path = P_SCRIPT;
 	else if (!is_map && k == YK_ALT_DOCKERIMAGES)
-		path = P_ALT;
+		path = P_ALT, lc->alt_alloc = 0;
 	push(lc, path, is_map, flow, v);
 }
 
@@ -683,6 +685,16 @@ static void handle_event(struct locator *lc, const yaml_event_t *ev)
 		return;
 	case YAML_MAPPING_START_EVENT:
 	case YAML_SEQUENCE_START_EVENT:
+		/*
+		 * Bounded because libyaml's cost per token grows with the flow nesting depth (it
+		 * checks every open level for a pending simple key), so an unbounded depth makes
+		 * a file quadratic; real items nest about eight levels.
+		 */
+		if (++lc->nesting > YAML_MAX_NESTING) {
+			refuse(lc, "nesting deeper than %d levels at line %zu", YAML_MAX_NESTING,
+			       ev->start_mark.line + 1);
+			return;
+		}
 		if (lc->skip)
 			lc->skip++;
 		else
@@ -690,6 +702,7 @@ static void handle_event(struct locator *lc, const yaml_event_t *ev)
 		return;
 	case YAML_MAPPING_END_EVENT:
 	case YAML_SEQUENCE_END_EVENT:
+		lc->nesting--;
 		handle_collection_end(lc, ev);
 		return;
 	case YAML_SCALAR_EVENT:

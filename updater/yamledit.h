@@ -23,13 +23,13 @@
  * line and column where there is one) when: the YAML has a syntax error; it holds more than one
  * document; it is not valid UTF-8; a key on a path the tool reads (see enum yaml_key, and
  * `commonfields` itself) appears twice in the same mapping of that path (the top level, `script:`,
- * `commonfields:`); a value the tool may rewrite (`dockerimage`, `dockerimage45`) is a block
- * scalar, a mapping or a sequence, carries an anchor, or is an alias. Two more cases make what a
- * YAML loader sees differ from what the event stream shows, and are refused on those same
- * mappings: an alias used as a key, and a merge key `<<`; and a top-level `script:` that is an
- * alias (the image would sit inside an anchored node). Values found elsewhere (a `dockerimage:`
- * text inside a block scalar or a comment, keys nested deeper) are never reported, and duplicates
- * there do not matter.
+ * `commonfields:`); collections nest deeper than YAML_MAX_NESTING anywhere; a value the tool
+ * may rewrite (`dockerimage`, `dockerimage45`) is a block scalar, a mapping or a sequence,
+ * carries an anchor, or is an alias. Two more cases make what a YAML loader sees differ from
+ * what the event stream shows, and are refused on those same mappings: an alias used as a key,
+ * and a merge key `<<`; and a top-level `script:` that is an alias (the image would sit inside
+ * an anchored node). Values found elsewhere (a `dockerimage:` text inside a block scalar or a
+ * comment, keys nested deeper) are never reported, and duplicates there do not matter.
  *
  * Reasons are short sentences meant for reports: "duplicate key 'dockerimage' at line 12",
  * "dockerimage is a block scalar (line 4)", "YAML syntax error at line 3, column 7: mapping
@@ -71,6 +71,9 @@ const char *yaml_key_name(enum yaml_key k);
  * cache) are valid only under the same string.
  */
 const char *yaml_locator_version(void);
+
+/* Collections nested deeper than this make a file refused ("nesting deeper than 64 levels"). */
+#define YAML_MAX_NESTING 64
 
 enum yaml_kind { YV_ABSENT = 0, YV_SCALAR, YV_MAPPING, YV_SEQUENCE, YV_ALIAS };
 enum yaml_style { YS_PLAIN = 0, YS_SINGLE, YS_DOUBLE, YS_LITERAL, YS_FOLDED, YS_FLOW };

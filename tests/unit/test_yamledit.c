@@ -720,6 +720,209 @@ static void test_large_multibyte_file(void **state)
 	buf_release(&in);
 }
 
+/* ---- bounded nesting, linear cost ----------------------------------------------------------- */
+
+static void assert_refused_with(const char *what, const struct buf *in, const char *reason)
+{
+	struct yaml_doc doc;
+	yaml_doc_parse(&doc, in->ptr, in->len);
+	if (!doc.refused || strcmp(doc.reason, reason))
+		fail_msg("%s: %s '%s', expected '%s'", what, doc.refused ? "refused" : "accepted",
+		         doc.reason, reason);
+	yaml_doc_release(&doc);
+}
+
+static void assert_accepted(const char *what, const struct buf *in)
+{
+	struct yaml_doc doc;
+	yaml_doc_parse(&doc, in->ptr, in->len);
+	if (doc.refused)
+		fail_msg("%s: refused: %s", what, doc.reason);
+	yaml_doc_release(&doc);
+}
+
+/* `x: ` and `depth` flow collections opened (and closed when `close`). */
+static void flow_nest(struct buf *b, size_t depth, int close, const char *open_s,
+                      const char *close_s)
+{
+	size_t i;
+	buf_reset(b);
+	buf_adds(b, "name: deep\nx: ");
+	for (i = 0; i < depth; i++)
+		buf_adds(b, open_s);
+	for (i = 0; close && i < depth; i++)
+		buf_adds(b, close_s);
+	buf_addch(b, '\n');
+}
+
+/* `depth` block mappings, each a key indented one more than the last. */
+static void block_nest(struct buf *b, size_t depth)
+{
+	size_t i, j;
+	buf_reset(b);
+	for (i = 0; i < depth; i++) {
+		for (j = 0; j < i; j++)
+			buf_addch(b, ' ');
+		buf_addf(b, "k%zu:\n", i);
+	}
+}
+
+/*
+ * Issue 13: 100k nested `[` (200 KB) took 23 s. Nesting is bounded (a file is refused past
+ * YAML_MAX_NESTING open collections, counting the top-level mapping), at the boundary exactly,
+ * in flow and block style, tracked or not. The 100k cases finish in milliseconds; no timed
+ * assert, the test's TIMEOUT bounds them.
+ */
+static void test_nesting_is_bounded(void **state)
+{
+	struct buf in = BUF_INIT;
+	size_t i;
+	(void)state;
+
+	flow_nest(&in, 100000, 0, "[", "]");
+	assert_refused_with("100k [", &in, "nesting deeper than 64 levels at line 2");
+	flow_nest(&in, 100000, 1, "[", "]");
+	assert_refused_with("100k [ ]", &in, "nesting deeper than 64 levels at line 2");
+	flow_nest(&in, 100000, 1, "{a: ", "}");
+	assert_refused_with("100k {a:", &in, "nesting deeper than 64 levels at line 2");
+	flow_nest(&in, YAML_MAX_NESTING - 1, 1, "[", "]");
+	assert_accepted("64 levels", &in);
+	flow_nest(&in, YAML_MAX_NESTING, 1, "[", "]");
+	assert_refused_with("65 levels", &in, "nesting deeper than 64 levels at line 2");
+
+	/* Under the tracked keys too: the value the tool would rewrite (refused at once), and
+	 * script:. */
+	buf_reset(&in);
+	buf_adds(&in, "dockerimage: ");
+	for (i = 0; i < 100000; i++)
+		buf_addch(&in, '[');
+	assert_refused_with("dockerimage: [[[", &in,
+	                    "dockerimage is a sequence, not a string (line 1)");
+	buf_reset(&in);
+	buf_adds(&in, "script:\n  dockerimage: x\n  commands: ");
+	for (i = 0; i < 100000; i++)
+		buf_adds(&in, "{a: ");
+	assert_refused_with("script.commands", &in, "nesting deeper than 64 levels at line 3");
+
+	block_nest(&in, YAML_MAX_NESTING);
+	assert_accepted("64 block levels", &in);
+	block_nest(&in, YAML_MAX_NESTING + 1);
+	assert_refused_with("65 block levels", &in, "nesting deeper than 64 levels at line 65");
+	/* Compact nested sequences: one line, 100k levels. */
+	buf_reset(&in);
+	buf_adds(&in, "x:\n");
+	for (i = 0; i < 100000; i++)
+		buf_adds(&in, "- ");
+	buf_adds(&in, "a\n");
+	assert_refused_with("100k - - -", &in, "nesting deeper than 64 levels at line 2");
+	buf_release(&in);
+}
+
+/*
+ * The inputs of the cost test: a head, a unit repeated to about `size` bytes, and a tail; or,
+ * for the shapes that are not that simple, a function.
+ */
+typedef void shape_fn(struct buf *b, size_t size);
+
+struct shape {
+	const char *name;
+	const char *head, *unit, *tail;
+	shape_fn *fn;
+};
+
+static void shape_flow_at_the_limit(struct buf *b, size_t size)
+{
+	size_t i;
+	buf_adds(b, "x: ");
+	for (i = 0; i < YAML_MAX_NESTING - 2; i++)
+		buf_addch(b, '[');
+	while (b->len < size)
+		buf_adds(b, "a, ");
+	for (i = 0; i < YAML_MAX_NESTING - 2; i++)
+		buf_addch(b, ']');
+	buf_addch(b, '\n');
+}
+
+static void shape_many_keys(struct buf *b, size_t size)
+{
+	size_t i;
+	for (i = 0; b->len < size; i++)
+		buf_addf(b, "k%zu: v\n", i);
+}
+
+static void shape_deep_block(struct buf *b, size_t size)
+{
+	size_t i;
+	block_nest(b, YAML_MAX_NESTING - 1);
+	for (i = 0; b->len < size; i++) {
+		buf_add(b, "                                                                ",
+		        YAML_MAX_NESTING - 1);
+		buf_addf(b, "leaf%zu: value\n", i);
+	}
+}
+
+static const struct shape shapes[] = {
+    {"flow nesting at the limit, many entries", NULL, NULL, NULL, shape_flow_at_the_limit},
+    {"one long line", "name: ", "word w\xC3\xB6rd ", "end\n", NULL},
+    {"one long key", "", "keykeykeykey", ": v\n", NULL},
+    {"many keys", NULL, NULL, NULL, shape_many_keys},
+    {"block nesting at the limit, many keys", NULL, NULL, NULL, shape_deep_block},
+    {"many alt_dockerimages", "dockerimage: demisto/python3:3.10.13.1\nalt_dockerimages:\n",
+     "- demisto/crypto:1.0.0.1\n", "", NULL},
+    {"one long block scalar", "script: |\n",
+     "  def f(x):  # a comment: with a colon\n      return [x, {'a': 1}]\n", "type: python\n",
+     NULL},
+    {"one long plain scalar over many lines", "description: one\n", "  two three\n\n",
+     "type: python\n", NULL},
+    {"one quoted scalar of escapes", "name: \"", "\\u00e9\\n\\\"x", "\"\n", NULL},
+    {"many sequence items", "script:\n  commands:\n",
+     "  - name: c\n    arguments: []\n    outputs:\n    - contextPath: A.B\n",
+     "  dockerimage: demisto/python3:3.10.13.1\n", NULL},
+};
+
+static void make_shape(struct buf *b, const struct shape *sh, size_t size)
+{
+	if (sh->fn) {
+		sh->fn(b, size);
+		return;
+	}
+	buf_adds(b, sh->head);
+	while (b->len < size)
+		buf_adds(b, sh->unit);
+	buf_adds(b, sh->tail);
+}
+
+/*
+ * Every cost linear in the input: each shape is parsed at 2 MiB and at 8 MiB (half the 16 MiB
+ * cap) and both times are printed with their ratio, which is about 4 for a linear cost. A
+ * quadratic path would take minutes at 8 MiB: the test's TIMEOUT (120 s) is the assert.
+ */
+static void test_cost_is_linear(void **state)
+{
+	size_t i, k, sizes[2] = {2u << 20, 8u << 20};
+	(void)state;
+
+	for (i = 0; i < sizeof(shapes) / sizeof(shapes[0]); i++) {
+		double took[2];
+		int refused = 0;
+		for (k = 0; k < 2; k++) {
+			struct buf in = BUF_INIT;
+			struct yaml_doc doc;
+			double c0;
+			make_shape(&in, &shapes[i], sizes[k]);
+			c0 = clock_s(CLOCK_PROCESS_CPUTIME_ID);
+			yaml_doc_parse(&doc, in.ptr, in.len);
+			took[k] = clock_s(CLOCK_PROCESS_CPUTIME_ID) - c0;
+			refused = doc.refused;
+			yaml_doc_release(&doc);
+			buf_release(&in);
+		}
+		print_message("linear: %-40s 2 MiB %.3f s, 8 MiB %.3f s of CPU (ratio %.1f)%s\n",
+		              shapes[i].name, took[0], took[1],
+		              took[1] / (took[0] > 0 ? took[0] : 1e-9), refused ? ", refused" : "");
+	}
+}
+
 /* ---- benchmark printout ------------------------------------------------------------------- */
 
 static void bench_files(const char *label, const char *dir, const struct pathlist *files,
@@ -796,6 +999,8 @@ int main(void)
 	    cmocka_unit_test(test_golden),
 	    cmocka_unit_test(test_corpus),
 	    cmocka_unit_test(test_large_multibyte_file),
+	    cmocka_unit_test(test_nesting_is_bounded),
+	    cmocka_unit_test(test_cost_is_linear),
 	    cmocka_unit_test(test_bench),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
