@@ -120,8 +120,17 @@ struct yaml_doc {
  * a file the editor cannot handle comes back with `refused` set and every value YV_ABSENT.
  * The values own their strings; release them with yaml_doc_release(), which accepts NULL and
  * a refused document. Linear in `len`; `data` is not kept.
+ *
+ * Most item files are read by a fast event source (yamlfast.h) instead of libyaml's
+ * tokenizer; the result is the same (every field of every value, and the refusal) as
+ * yaml_doc_parse_full() gives, which only ever uses libyaml. yaml_doc_parse_fast() is the
+ * fast path alone: 1 with `out` filled, or 0 with `out` empty (nothing to release) when the
+ * input is outside the fast source's subset or the file is refused. The tests and the fuzz
+ * target hold the two paths to each other.
  */
 void yaml_doc_parse(struct yaml_doc *out, const char *data, size_t len);
+void yaml_doc_parse_full(struct yaml_doc *out, const char *data, size_t len);
+int yaml_doc_parse_fast(struct yaml_doc *out, const char *data, size_t len);
 void yaml_doc_release(struct yaml_doc *doc);
 
 /*
@@ -130,6 +139,10 @@ void yaml_doc_release(struct yaml_doc *doc);
  * but the edited one to prove nothing else moved.
  */
 int yaml_value_same(const struct yaml_value *a, const struct yaml_value *b);
+
+/* Whether two parses agree on everything: every field of every value, the refusal and its
+ * reason, the BOM and CRLF flags. */
+int yaml_doc_identical(const struct yaml_doc *a, const struct yaml_doc *b);
 
 /*
  * Appends to `out` a copy of `data` in which the scalar `v` reads `new_text`, written in the
