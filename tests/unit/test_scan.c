@@ -261,6 +261,13 @@ static void test_scan_repository(void **state)
 	for (i = 0; i < 100000; i++)
 		buf_addch(&big, '[');
 	put(&t, "Packs/Evil/Scripts/E/E.yml", big.ptr, big.len);
+	/* Over the 16 MiB cap: refused from its size, before it is inflated. */
+	buf_reset(&big);
+	buf_adds(&big, "dockerimage: demisto/python3:3.10.1.1\ndescription: ");
+	while (big.len <= (16u << 20))
+		buf_adds(&big, "big big big big big big big big big big big big big big big big ");
+	buf_addch(&big, '\n');
+	put(&t, "Packs/Huge/Scripts/H/H.yml", big.ptr, big.len);
 	/* An item the fast path leaves to libyaml (anchors), an integration. */
 	puts_str(&t, "Packs/Anchor/Scripts/S/S.yml",
 	         "x: &a 1\ny: *a\nscript:\n  dockerimage: demisto/python3:3.10.1.1\n"
@@ -281,6 +288,9 @@ static void test_scan_repository(void **state)
 	expect_in_line(a.ptr, "Packs/Evil/Scripts/E/E.yml",
 	               "unparseable image=- tag=- flag=-1 opt=default d45=- from=- name=E "
 	               "reason=nesting deeper than 64 levels at line 2");
+	expect_in_line(a.ptr, "Packs/Huge/Scripts/H/H.yml",
+	               "unparseable image=- tag=- flag=-1 opt=default d45=- from=- name=H "
+	               "reason='Packs/Huge/Scripts/H/H.yml': larger than 16777216 bytes");
 	expect_in_line(a.ptr, "Packs/Anchor/Scripts/S/S.yml",
 	               "integration pending image=demisto/python3:3.10.1.1");
 
