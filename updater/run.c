@@ -459,25 +459,30 @@ out:
 }
 
 /*
- * Every group's objects are written first, and only then are the refs moved, one
+ * Every group's objects are written first, as one pack, and only then are the refs moved, one
  * compare-and-swap each: a failure while writing objects moves no ref at all.
  */
 static int write_groups(struct run *r, struct db_err *err)
 {
 	size_t g;
-	int ret = 0;
+	int ret = 0, batch = !r->cfg->cli.dry_run;
 	double t = clock_now_s();
 
 	if (r->diff) {
 		fprintf(r->diff, "dry run: base %s\n", r->job.base_hex);
 		run_forge_print(r);
 	}
+	if (batch && (ret = gitrepo_batch_begin(r->repo, err)))
+		return ret;
 	for (g = 0; g < r->plan.nr && !ret; g++)
 		ret = build_group(r, g, err);
 	r->step_s[STEP_WRITE] = clock_now_s() - t;
-	if (ret || r->cfg->cli.dry_run)
+	if (!batch)
 		return ret;
 	t = clock_now_s();
+	if (!ret)
+		ret = gitrepo_batch_write(r->repo, err);
+	gitrepo_batch_end(r->repo);
 	for (g = 0; g < r->plan.nr && !ret; g++) {
 		struct group_work *w = &r->work[g];
 		if (!r->plan.groups[g].nr || !w->built)

@@ -17,6 +17,7 @@
 #include "common/alloc.h"
 #include "common/fileio.h"
 #include "common/log.h"
+#include "common/utf8.h"
 #include "common/parallel.h"
 #include "common/proc.h"
 #include "updater/verify_int.h"
@@ -235,7 +236,7 @@ json_t *verify_files_json(const struct verify_file *files, size_t nr, struct db_
 	for (i = 0; i < nr; i++) {
 		struct buf b64 = BUF_INIT;
 		if (!safe_member(files[i].path) || json_object_get(map, files[i].path) ||
-		    !json_is_string(json_string(files[i].path))) {
+		    !utf8_valid(files[i].path, strlen(files[i].path), NULL)) {
 			json_decref(map);
 			return db_err_set(err, DB_EPARSE,
 			                  "'%s': not a path inside the item's folder",

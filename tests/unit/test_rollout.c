@@ -377,6 +377,7 @@ static void test_dashboard(void **state)
 	fx_item(&f, pack_in_group(&f.cfg, 5), NULL); /* up to date: not listed */
 	fx_decide(&f);
 	blocked->status = STATUS_VERIFY_FAILED;
+	free(blocked->reason);
 	blocked->reason = strdup("verification regressed: ok in old, exception in new");
 	err->status = STATUS_ERROR;
 	free(err->reason);
