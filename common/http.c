@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "common/alloc.h"
+#include "common/clock.h"
 #include "common/log.h"
 #include "common/strnum.h"
 #include "common/banned.h"
@@ -530,10 +531,7 @@ int http_credentials_allowed(const char *url)
 
 static int64_t now_ms(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return (int64_t)clock_now_ms();
 }
 
 int64_t http_deadline_in(long ms)
@@ -760,14 +758,6 @@ static int attempt_once(struct http_client *c, const struct http_request *req, l
 	return ret;
 }
 
-static void sleep_ms(long ms)
-{
-	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-
-	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-		;
-}
-
 int http_request(struct http_client *c, struct http_response *out, const struct http_request *req,
                  struct db_err *err)
 {
@@ -833,7 +823,7 @@ int http_request(struct http_client *c, struct http_response *out, const struct 
 		else
 			log_info("'%s': %s, retrying in %.1f s", shown, transfer_error(&t),
 			         (double)wait / 1000);
-		sleep_ms(wait);
+		clock_sleep_ms(wait);
 	}
 
 	if (out_of_time && !out->attempts)

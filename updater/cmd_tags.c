@@ -13,98 +13,9 @@
 #include "updater/cli.h"
 #include "updater/config.h"
 #include "updater/registry.h"
+#include "updater/report.h"
 #include "updater/tagver.h"
 #include "common/banned.h"
-
-#define TEXT_LIMIT 25
-
-static json_t *json_str_or_null(const char *s)
-{
-	return s ? json_string(s) : json_null();
-}
-
-static void print_json(const struct taglist *tags, const char *image, const char *registry,
-                       const struct tag_entry *const *picks, char *const *digests, long limit)
-{
-	json_t *root = json_object(), *arr = json_array(), *p = json_object(), *d = NULL;
-	size_t i, n = limit > 0 && (size_t)limit < tags->nr ? (size_t)limit : tags->nr;
-	char *text;
-	int s;
-
-	json_object_set_new(root, "image", json_string(image));
-	json_object_set_new(root, "registry", json_string(registry));
-	for (i = 0; i < n; i++) {
-		const struct tag_entry *t = &tags->v[i];
-		json_t *o = json_object();
-		char when[40];
-
-		json_object_set_new(o, "name", json_string(t->name));
-		json_object_set_new(o, "build",
-		                    t->candidate ? json_integer((json_int_t)tagver_build(&t->ver))
-		                                 : json_null());
-		if (t->has_time)
-			tagtime_format(when, sizeof(when), &t->updated);
-		json_object_set_new(o, "last_updated", json_str_or_null(t->has_time ? when : NULL));
-		json_array_append_new(arr, o);
-	}
-	json_object_set_new(root, "tags", arr);
-	for (s = 0; s < 3; s++)
-		json_object_set_new(p, strategy_name((enum strategy)s),
-		                    json_str_or_null(picks[s] ? picks[s]->name : NULL));
-	json_object_set_new(root, "picks", p);
-	if (digests) {
-		d = json_object();
-		for (s = 0; s < 3; s++)
-			if (picks[s] && digests[s])
-				json_object_set_new(d, picks[s]->name, json_string(digests[s]));
-		json_object_set_new(root, "digests", d);
-	}
-	text = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-	if (text)
-		puts(text);
-	free(text);
-	json_decref(root);
-}
-
-static void print_text(const struct taglist *tags, const char *image, const char *registry,
-                       const char *api, const struct tag_entry *const *picks, char *const *digests,
-                       enum strategy chosen, const char *relative, int explicit_current, long limit)
-{
-	size_t cand = taglist_count_candidates(tags), i;
-	size_t n = limit > 0 && (size_t)limit < tags->nr ? (size_t)limit : tags->nr;
-	int s;
-
-	printf("%s at %s (%s): %zu tags, %zu candidates, %zu other%s\n", image, registry, api,
-	       tags->nr, cand, tags->nr - cand, tags->from_cache ? " (cached)" : "");
-	printf("%-24s %-12s %s\n", "TAG", "BUILD", "LAST UPDATED");
-	for (i = 0; i < n; i++) {
-		const struct tag_entry *t = &tags->v[i];
-		char build[24] = "-", when[40] = "-";
-
-		if (t->candidate)
-			snprintf(build, sizeof(build), "%llu",
-			         (unsigned long long)tagver_build(&t->ver));
-		if (t->has_time)
-			tagtime_format(when, sizeof(when), &t->updated);
-		printf("%-24s %-12s %s\n", t->name, build, when);
-	}
-	if (n < tags->nr)
-		printf("... %zu more (--limit 0 shows all)\n", tags->nr - n);
-	if (relative)
-		printf("\npicks (relative to %s%s):\n", explicit_current ? "" : "the newest build ",
-		       relative);
-	else
-		printf("\npicks:\n");
-	for (s = 0; s < 3; s++) {
-		printf("%c %-13s %s", s == (int)chosen ? '*' : ' ', strategy_name((enum strategy)s),
-		       picks[s] ? picks[s]->name : "(none)");
-		if (digests && digests[s])
-			printf("  %s", digests[s]);
-		if (picks[s] && explicit_current && !tagver_is_upgrade(relative, picks[s]->name))
-			printf("  (not newer: %s stays)", relative);
-		putchar('\n');
-	}
-}
 
 int cmd_tags(struct config *cfg, const struct cli_args *args, struct db_err *err)
 {
@@ -131,7 +42,7 @@ int cmd_tags(struct config *cfg, const struct cli_args *args, struct db_err *err
 	} else {
 		image = xstrdup(arg);
 	}
-	if (!registry_image_name_valid(image)) {
+	if (!image_name_valid(image)) {
 		ret = cli_usage_error(err, "tags", "'%s' is not a valid image name", image);
 		goto out;
 	}
@@ -165,16 +76,21 @@ int cmd_tags(struct config *cfg, const struct cli_args *args, struct db_err *err
 					goto out;
 			}
 		}
+		struct report_tags rt = {tags,
+		                         image,
+		                         registry_url(rc),
+		                         cfg->registry.api == REGISTRY_V2 ? "v2" : "hub",
+		                         {picks[0], picks[1], picks[2]},
+		                         {digests[0], digests[1], digests[2]},
+		                         cfg->cli.digest,
+		                         cfg->strategy,
+		                         relative,
+		                         current != NULL,
+		                         cfg->cli.limit};
 		if (cfg->cli.json)
-			print_json(tags, image, registry_url(rc), picks,
-			           cfg->cli.digest ? digests : NULL,
-			           cfg->cli.limit < 0 ? 0 : cfg->cli.limit);
+			report_print_tags_json(stdout, &rt);
 		else
-			print_text(tags, image, registry_url(rc),
-			           cfg->registry.api == REGISTRY_V2 ? "v2" : "hub", picks,
-			           cfg->cli.digest ? digests : NULL, cfg->strategy, relative,
-			           current != NULL,
-			           cfg->cli.limit < 0 ? TEXT_LIMIT : cfg->cli.limit);
+			report_print_tags_text(stdout, &rt);
 	}
 	registry_client_stats(rc, &st);
 	log_debug("'%s': %lu requests in %.3f s, %lu pages, %lu answered from the cache", image,

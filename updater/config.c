@@ -17,8 +17,7 @@
 #include "common/buf.h"
 #include "common/fileio.h"
 #include "common/strnum.h"
-#include "updater/registry.h"
-#include "updater/tagver.h"
+#include "updater/imageref.h"
 #include "common/banned.h"
 
 /* A config needs two levels (section.key) and a list; anything deeper is refused unread. */
@@ -223,7 +222,7 @@ static int check_image(struct config *cfg, const struct setting *s, const char *
                        size_t n)
 {
 	(void)cfg, (void)s;
-	if (!registry_image_name_valid(value))
+	if (!image_name_valid(value))
 		return fail(why, n, "'%s' is not an image name (e.g. demisto/python3)", value);
 	return 0;
 }
@@ -232,7 +231,7 @@ static int check_namespace(struct config *cfg, const struct setting *s, const ch
                            char *why, size_t n)
 {
 	(void)cfg, (void)s;
-	if (strchr(value, '/') || !registry_image_name_valid(value))
+	if (strchr(value, '/') || !image_name_valid(value))
 		return fail(why, n, "'%s' is not a namespace (e.g. demisto)", value);
 	return 0;
 }
@@ -251,10 +250,10 @@ static int check_image_ref(struct config *cfg, const struct setting *s, const ch
 		            value);
 	name = xstrndup(value, (size_t)(colon - value));
 	/* A registry host may lead ("127.0.0.1:5000/demisto/python3"): check what follows it. */
-	ok = registry_image_name_valid(strchr(name, '/') && strpbrk(name, ".:") &&
-	                                       strpbrk(name, ".:") < strchr(name, '/')
-	                                   ? strchr(name, '/') + 1
-	                                   : name) &&
+	ok = image_name_valid(strchr(name, '/') && strpbrk(name, ".:") &&
+	                              strpbrk(name, ".:") < strchr(name, '/')
+	                          ? strchr(name, '/') + 1
+	                          : name) &&
 	     tag_name_valid(colon + 1, strlen(colon + 1));
 	free(name);
 	return ok ? 0 : fail(why, n, "'%s' is not IMAGE:TAG", value);
@@ -281,7 +280,7 @@ static int check_deny_tag(struct config *cfg, const struct setting *s, const cha
 		return fail(why, n, "'%s' is not IMAGE:TAG (e.g. demisto/python3:3.12.7.117934)",
 		            value);
 	name = xstrndup(value, (size_t)(colon - value));
-	ok = registry_image_name_valid(name) && tag_name_valid(colon + 1, strlen(colon + 1));
+	ok = image_name_valid(name) && tag_name_valid(colon + 1, strlen(colon + 1));
 	free(name);
 	return ok ? 0 : fail(why, n, "'%s' is not IMAGE:TAG", value);
 }
@@ -1078,6 +1077,9 @@ void config_validate(struct config *cfg, enum command cmd, struct config_problem
 		config_problem(pr, "--dry-run pushes nothing: drop --push");
 	if (cmd == CMD_RUN && cfg->cli.no_push && cfg->cli.push_forced)
 		config_problem(pr, "--push and --no-push contradict each other");
+	if (cfg->pull_request.provider != PR_NONE && !cfg->pull_request.labels.nr)
+		config_problem(pr, "pull_request.labels is empty: the bot finds its own pull requests "
+		                   "and its dashboard by the first label");
 	if ((cmd == CMD_RUN || cmd == CMD_CONFIG) && cfg->pull_request.provider != PR_NONE) {
 		const char *url = config_forge_api_url(cfg), *env = config_forge_token_env(cfg);
 		const char *token = getenv(env);

@@ -89,7 +89,7 @@ struct forge {
 	int rate_retries;
 	long rate_wait_cap_ms, rate_wait_budget_ms, write_gap_ms;
 	int max_pages;
-	struct timespec last_write;
+	long long last_write_ms; /* clock_now_ms() of the last write; 0: none yet */
 	int wrote;
 	pthread_mutex_t lock;
 	struct forge_stats stats;

@@ -7,7 +7,6 @@
 #include "common/log.h"
 #include "common/proc.h"
 #include "updater/gitlocal.h"
-#include "updater/gitpush.h"
 
 #include "common/banned.h"
 
@@ -160,7 +159,7 @@ int gitcred_acquire(git_credential **out, struct gitcred *c, const char *url,
                     const char *username_from_url, unsigned int allowed)
 {
 	struct buf shown = BUF_INIT;
-	const char *token = getenv(GITPUSH_TOKEN_ENV);
+	const char *token = getenv(GITCRED_TOKEN_ENV);
 	const char *user = username_from_url && *username_from_url ? username_from_url : NULL;
 	char *helper_user = NULL, *helper_pass = NULL;
 	int rc;
@@ -186,12 +185,12 @@ int gitcred_acquire(git_credential **out, struct gitcred *c, const char *url,
 	if (!(c->tried & TRIED_TOKEN)) {
 		c->tried |= TRIED_TOKEN;
 		if (token && *token && strncmp(url, "https://", 8) == 0) {
-			log_debug("offering %s to '%s'", GITPUSH_TOKEN_ENV, shown.ptr);
+			log_debug("offering %s to '%s'", GITCRED_TOKEN_ENV, shown.ptr);
 			rc = git_credential_userpass_plaintext_new(out, "x-access-token", token);
 			goto out;
 		}
 		if (token && *token)
-			log_warn("not sending %s to '%s': the URL is not https", GITPUSH_TOKEN_ENV,
+			log_warn("not sending %s to '%s': the URL is not https", GITCRED_TOKEN_ENV,
 			         shown.ptr);
 	}
 	if (!(c->tried & TRIED_HELPER)) {

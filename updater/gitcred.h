@@ -15,6 +15,9 @@
 
 #include "common/buf.h"
 
+/* The environment variable that holds an https token for the push. */
+#define GITCRED_TOKEN_ENV "DOCKERBUMP_GIT_TOKEN"
+
 /* More calls than there are sources means the remote keeps refusing: stop. */
 #define GITCRED_MAX_CALLS 6
 

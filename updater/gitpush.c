@@ -375,7 +375,7 @@ int gitpush(struct gitrepo *repo, const struct gitpush_opts *opts, struct gitpus
 	if (ctx.named &&
 	    git_remote_update_tips(remote, &cbs, 0, GIT_REMOTE_DOWNLOAD_TAGS_UNSPECIFIED, NULL) < 0)
 		log_warn("pushed to '%s', but its remote-tracking refs were not updated: %s",
-		         ctx.shown, git_error_last() ? git_error_last()->message : "unknown error");
+		         ctx.shown, db_git_last());
 	rc = collect_results(&ctx, err);
 out:
 	if (remote)

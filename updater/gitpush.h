@@ -49,10 +49,11 @@
 #include <git2.h>
 
 #include "common/err.h"
+#include "updater/gitcred.h"
 #include "updater/gitrepo.h"
 
 /* The environment variable that holds an https token for the push. */
-#define GITPUSH_TOKEN_ENV "DOCKERBUMP_GIT_TOKEN"
+#define GITPUSH_TOKEN_ENV GITCRED_TOKEN_ENV
 
 enum gitpush_result {
 	GITPUSH_NOT_PUSHED = 0, /* the push stopped before this ref (or was never tried) */

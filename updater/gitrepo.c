@@ -11,27 +11,16 @@
 #include "common/alloc.h"
 #include "common/fileio.h"
 #include "common/log.h"
+#include "updater/giterr.h"
+#include "updater/gitpack.h"
 
 #include "common/banned.h"
 
 struct gitrepo {
 	git_repository *git;
 	char *path;
+	struct gitpack *pack; /* the batch backend, added to the object database on first use */
 };
-
-int db_err_git(struct db_err *err, int code, const char *fmt, ...)
-{
-	const git_error *e = git_error_last();
-	char msg[768];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	if (e && e->message && *e->message)
-		return db_err_set(err, code, "%s: %s", msg, e->message);
-	return db_err_set(err, code, "%s", msg);
-}
 
 /* The owner of DIR's git directory when it is a repository of another user, else -1. */
 static long foreign_owner(const char *dir)
@@ -700,6 +689,41 @@ int gitrepo_build_commit(struct gitrepo_commit *out, struct gitrepo *repo,
 		rc = write_commit(out, repo, &p, spec, err);
 	prepared_release(&p);
 	return rc;
+}
+
+int gitrepo_batch_begin(struct gitrepo *repo, struct db_err *err)
+{
+	git_odb *odb = NULL;
+	int rc = 0;
+
+	if (!repo->pack) {
+		if (git_repository_odb(&odb, repo->git) < 0)
+			return db_err_git(err, DB_ERROR, "cannot open the objects of '%s'",
+			                  repo->path);
+		rc = gitpack_attach(&repo->pack, odb, err);
+		git_odb_free(odb); /* the repository keeps it, and the backend with it */
+	}
+	if (rc == 0)
+		gitpack_begin(repo->pack);
+	return rc;
+}
+
+size_t gitrepo_batch_objects(struct gitrepo *repo)
+{
+	return repo->pack ? gitpack_count(repo->pack) : 0;
+}
+
+int gitrepo_batch_write(struct gitrepo *repo, struct db_err *err)
+{
+	if (!repo->pack)
+		return 0;
+	return gitpack_write(repo->pack, repo->git, repo->path, err);
+}
+
+void gitrepo_batch_end(struct gitrepo *repo)
+{
+	if (repo->pack)
+		gitpack_end(repo->pack);
 }
 
 /* Whether the HEAD file at `path` is a symbolic ref to `ref`. */

@@ -1,11 +1,23 @@
+/*
+ * Reading an item's code for verification. From the working tree (`verify`), every path is
+ * walked one component at a time from the repository's folder with O_NOFOLLOW: a symbolic
+ * link anywhere on the way (the file, or a folder above it), or anything but a regular file
+ * or a folder, is refused with an error naming the path, so nothing outside the repository
+ * (a host file, /proc/self/environ) is ever read into an item, a traceback or a report.
+ */
 #include "updater/itemcode.h"
 
 #include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "common/alloc.h"
+#include "common/log.h"
 #include "common/buf.h"
 #include "common/fileio.h"
 #include "updater/yamledit.h"
@@ -32,15 +44,128 @@ void item_code_release(struct item_code *c)
 	item_code_init(c);
 }
 
+static int refuse_link(const char *path, struct db_err *err)
+{
+	return db_err_set(err, DB_EPARSE,
+	                  "'%s': a symbolic link on the way; verify reads only regular files "
+	                  "inside the repository",
+	                  path);
+}
+
+/*
+ * Opens the folder `dir` (repository-relative, "" for the top) below `top` without following
+ * any symbolic link. `path` names the file the caller is after, for messages.
+ */
+static int open_dir_in_repo(int *out, const char *top, const char *dir, const char *path,
+                            struct db_err *err)
+{
+	int fd = open(top, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	const char *p = dir;
+
+	if (fd < 0)
+		return db_err_set(err, DB_ENOTFOUND, "'%s': %s", top, strerror(errno));
+	while (*p) {
+		size_t n = strcspn(p, "/");
+		char *comp = xstrndup(p, n);
+		int sub;
+		if (!n || !strcmp(comp, ".") || !strcmp(comp, "..")) {
+			free(comp);
+			close(fd);
+			return db_err_set(err, DB_EPARSE, "'%s': not a path inside the repository",
+			                  path);
+		}
+		sub = openat(fd, comp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (sub < 0) {
+			int e = errno;
+			struct stat st;
+			int link =
+			    fstatat(fd, comp, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode);
+			free(comp);
+			close(fd);
+			if (link || e == ELOOP)
+				return refuse_link(path, err);
+			return db_err_set(err, e == ENOENT ? DB_ENOTFOUND : DB_EPARSE, "'%s': %s",
+			                  path, strerror(e));
+		}
+		free(comp);
+		close(fd);
+		fd = sub;
+		p += n;
+		if (*p == '/')
+			p++;
+	}
+	*out = fd;
+	return 0;
+}
+
+/* Reads the regular file `name` of the folder `dirfd` (never through a link, never a FIFO or
+ * a device). */
+static int read_at(struct buf *out, int dirfd, const char *name, const char *path, size_t cap,
+                   struct db_err *err)
+{
+	int fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	struct stat st;
+	char chunk[65536];
+	ssize_t n;
+	int ret = 0;
+
+	if (fd < 0) {
+		int e = errno;
+		if (e == ELOOP ||
+		    (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode)))
+			return refuse_link(path, err);
+		return db_err_set(err, e == ENOENT ? DB_ENOTFOUND : DB_EPARSE, "'%s': %s", path,
+		                  strerror(e));
+	}
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return db_err_set(err, DB_EPARSE, "'%s': not a regular file", path);
+	}
+	if ((unsigned long long)st.st_size > cap) {
+		close(fd);
+		return db_err_set(err, DB_ETOOBIG, "'%s': larger than %zu bytes", path, cap);
+	}
+	while ((n = read(fd, chunk, sizeof(chunk))) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			ret = db_err_set(err, DB_ERROR, "'%s': %s", path, strerror(errno));
+			break;
+		}
+		if (out->len + (size_t)n > cap) {
+			ret = db_err_set(err, DB_ETOOBIG, "'%s': larger than %zu bytes", path, cap);
+			break;
+		}
+		buf_add(out, chunk, (size_t)n);
+	}
+	close(fd);
+	return ret;
+}
+
+/* The file at repository path `path` below `top`, refusing links on the way. */
+static int read_in_repo(struct buf *out, const char *top, const char *path, size_t cap,
+                        struct db_err *err)
+{
+	const char *slash = strrchr(path, '/');
+	char *dir = slash ? xstrndup(path, (size_t)(slash - path)) : xstrdup("");
+	const char *name = slash ? slash + 1 : path;
+	int dirfd = -1, ret;
+
+	if (!*name || !strcmp(name, ".") || !strcmp(name, "..") || path[0] == '/')
+		ret = db_err_set(err, DB_EPARSE, "'%s': not a path inside the repository", path);
+	else if ((ret = open_dir_in_repo(&dirfd, top, dir, path, err)) == 0)
+		ret = read_at(out, dirfd, name, path, cap, err);
+	if (dirfd >= 0)
+		close(dirfd);
+	free(dir);
+	return ret;
+}
+
 int item_read_path(struct buf *out, const struct scan_opts *opts, struct gitrepo *repo,
                    const char *path, size_t cap, struct db_err *err)
 {
-	if (opts->worktree) {
-		char *full = xasprintf("%s/%s", opts->dir, path);
-		int ret = file_read(out, full, cap, err);
-		free(full);
-		return ret;
-	}
+	if (opts->worktree)
+		return read_in_repo(out, opts->dir, path, cap, err);
 	return gitrepo_read_file(out, repo, opts->commit, path, cap, err);
 }
 
@@ -88,48 +213,63 @@ static int tree_file_cb(const char *root, const git_tree_entry *entry, void *pay
 	return 0;
 }
 
-static void walk_disk(struct item_code *c, const char *top, const char *rel, size_t *total)
+/* The files of the folder `dirfd`, recursively: `rel` is its path in the item's folder ("" at
+ * the top), `dir` the item folder's repository path, for messages. A link, or anything but
+ * files and folders, refuses the item. Dot files are not the item's. */
+static int walk_disk(struct item_code *c, int dirfd, const char *dir, const char *rel,
+                     size_t *total, struct db_err *err)
 {
-	char *dir = xasprintf("%s/%s", top, rel);
-	DIR *d = opendir(dir);
+	DIR *d = fdopendir(dirfd);
 	struct dirent *de;
+	int ret = 0;
 
-	free(dir);
-	if (!d)
-		return;
-	while ((de = readdir(d))) {
-		char *sub, *full;
+	if (!d) {
+		close(dirfd);
+		return db_err_set(err, DB_ERROR, "'%s/%s': %s", dir, rel, strerror(errno));
+	}
+	while (!ret && (de = readdir(d))) {
+		char *sub, *path;
 		struct stat st;
 		if (de->d_name[0] == '.')
 			continue;
 		sub = xasprintf("%s%s%s", rel, *rel ? "/" : "", de->d_name);
-		full = xasprintf("%s/%s", top, sub);
-		if (lstat(full, &st) == 0 && S_ISDIR(st.st_mode)) {
-			walk_disk(c, top, sub, total);
-		} else if (S_ISREG(st.st_mode) &&
-		           *total + (size_t)st.st_size <= ITEMCODE_FILES_MAX) {
+		path = xasprintf("%s/%s", dir, sub);
+		if (fstatat(dirfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+			ret = db_err_set(err, DB_ERROR, "'%s': %s", path, strerror(errno));
+		} else if (S_ISLNK(st.st_mode)) {
+			ret = refuse_link(path, err);
+		} else if (S_ISDIR(st.st_mode)) {
+			int fd = openat(dirfd, de->d_name,
+			                O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			ret = fd < 0 ? refuse_link(path, err)
+			             : walk_disk(c, fd, dir, sub, total, err);
+		} else if (!S_ISREG(st.st_mode)) {
+			ret = db_err_set(err, DB_EPARSE, "'%s': not a regular file", path);
+		} else if (*total + (size_t)st.st_size <= ITEMCODE_FILES_MAX) {
 			struct buf data = BUF_INIT;
-			struct db_err err = DB_ERR_INIT;
-			if (!file_read(&data, full, ITEMCODE_FILES_MAX, &err)) {
+			ret = read_at(&data, dirfd, de->d_name, path, ITEMCODE_FILES_MAX, err);
+			if (!ret) {
 				add_file(c, sub, data.ptr, data.len);
 				*total += data.len;
 			}
 			buf_release(&data);
 		}
+		free(path);
 		free(sub);
-		free(full);
 	}
 	closedir(d);
+	return ret;
 }
 
-static void load_folder(struct item_code *c, const struct scan_opts *opts, struct gitrepo *repo,
-                        const char *dir)
+static int load_folder(struct item_code *c, const struct scan_opts *opts, struct gitrepo *repo,
+                       const char *dir, struct db_err *err)
 {
 	if (opts->worktree) {
-		char *top = xasprintf("%s/%s", opts->dir, dir);
 		size_t total = 0;
-		walk_disk(c, top, "", &total);
-		free(top);
+		int fd, ret;
+		if ((ret = open_dir_in_repo(&fd, opts->dir, dir, dir, err)) == 0)
+			ret = walk_disk(c, fd, dir, "", &total, err);
+		return ret;
 	} else {
 		git_commit *commit = NULL;
 		git_tree *tree = NULL, *sub = NULL;
@@ -143,6 +283,7 @@ static void load_folder(struct item_code *c, const struct scan_opts *opts, struc
 		git_tree_entry_free(entry);
 		git_tree_free(tree);
 		git_commit_free(commit);
+		return 0;
 	}
 }
 
@@ -177,7 +318,7 @@ int item_code_load(struct item_code *out, const struct scan_opts *opts, struct g
 		out->code = buf_detach(&code, NULL);
 	}
 	if (with_files && !inline_code)
-		load_folder(out, opts, repo, dir);
+		ret = load_folder(out, opts, repo, dir, err);
 out:
 	yaml_doc_release(&doc);
 	buf_release(&yaml);
@@ -226,4 +367,56 @@ int item_modules_load(struct item_modules *out, const struct scan_opts *opts, st
 	                         err)))
 		return ret;
 	return load_optional(&out->demistomock, opts, repo, ITEMCODE_MOCK_PATH, err);
+}
+
+int item_verify_opts(struct verify_opts *o, struct item_modules *mods, const struct config *cfg,
+                     const struct scan_opts *opts, struct gitrepo *repo, struct db_err *err)
+{
+	int ret;
+
+	verify_opts_init(o);
+	o->level = cfg->verify.level;
+	o->runtime = cfg->verify.runtime;
+	o->timeout_s = cfg->verify.timeout_s;
+	o->jobs = cfg->verify.jobs;
+	o->memory = cfg->verify.memory;
+	o->pids = cfg->verify.pids;
+	o->cpus = cfg->verify.cpus;
+	o->prune_images = cfg->verify.prune_images;
+	o->cache_dir = cfg->cli.no_cache ? "" : NULL;
+	o->no_reuse = cfg->cli.no_reuse;
+	o->progress = log_get_config()->progress;
+	if ((ret = item_modules_load(mods, opts, repo, err)))
+		return ret;
+	o->common_server_python = mods->common_server_python;
+	o->common_server_user_python = mods->common_server_user_python;
+	o->demistomock = mods->demistomock;
+	return 0;
+}
+
+/* A PATH as the scanner's include glob: repository-relative, a folder matching below it. */
+int item_path_glob(char **out, const char *dir, const char *path, struct db_err *err)
+{
+	char top[PATH_MAX], full[PATH_MAX];
+	char *joined = path[0] == '/' ? xstrdup(path) : xasprintf("%s/%s", dir, path);
+	size_t n;
+	int is_dir;
+
+	if (!realpath(dir, top) || !realpath(joined, full)) {
+		free(joined);
+		return db_err_set(err, DB_ENOTFOUND, "'%s': no such file or folder", path);
+	}
+	free(joined);
+	n = strlen(top);
+	if (strncmp(full, top, n) || (full[n] && full[n] != '/'))
+		return db_err_set(err, DB_EUSAGE, "'%s' is outside the repository '%s' (see -C)",
+		                  path, dir);
+	is_dir = !strstr(full + n, ".yml") && !strstr(full + n, ".yaml");
+	if (!full[n])
+		*out = xstrdup("**");
+	else if (is_dir)
+		*out = xasprintf("%s/**", full + n + 1);
+	else
+		*out = xstrdup(full + n + 1);
+	return 0;
 }

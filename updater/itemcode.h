@@ -63,4 +63,18 @@ void item_modules_release(struct item_modules *m);
 int item_modules_load(struct item_modules *out, const struct scan_opts *opts, struct gitrepo *repo,
                       struct db_err *err);
 
+/*
+ * A PATH given to `verify` (an item YAML or a folder, relative to `dir` or absolute) as the
+ * scanner's include glob, repository-relative ("**" below a folder). DB_ENOTFOUND when it does
+ * not exist, DB_EUSAGE when it resolves outside the repository. The caller frees `*out`.
+ */
+int item_path_glob(char **out, const char *dir, const char *path, struct db_err *err);
+
+/*
+ * The verification options a command runs with: the config's `verify` keys, --no-cache, and
+ * the repository's modules (loaded into `mods`, which must outlive `o`).
+ */
+int item_verify_opts(struct verify_opts *o, struct item_modules *mods, const struct config *cfg,
+                     const struct scan_opts *opts, struct gitrepo *repo, struct db_err *err);
+
 #endif

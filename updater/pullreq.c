@@ -1,11 +1,14 @@
 #include "updater/pullreq.h"
 
+#include "common/utf8.h"
+
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "common/alloc.h"
-#include "updater/registry.h"
+#include "common/utf8.h"
+#include "updater/imageref.h"
 #include "updater/tagver.h"
 #include "common/banned.h"
 
@@ -30,62 +33,14 @@
 static const char footer[] = "\n---\n*Opened by dockerbump. A newer tag updates this pull request; "
                              "edits to its title and body are overwritten.*\n";
 
-void pr_result_release(struct pr_result *res)
-{
-	if (!res)
-		return;
-	free(res->url);
-	res->url = NULL;
-	res->number = 0;
-	res->outcome = 0;
-}
-
-const char *pr_outcome_name(enum pr_outcome outcome)
-{
-	switch (outcome) {
-	case PR_CREATED:
-		return "created";
-	case PR_UPDATED:
-		return "updated";
-	case PR_UNCHANGED:
-		return "unchanged";
-	}
-	return "none";
-}
-
-/*
- * The length of the well-formed UTF-8 sequence at `s` (of `n` bytes), or 0 when it is not one
- * (bad lead byte, truncated, overlong, a surrogate, above U+10FFFF).
- */
+/* The length of the well-formed UTF-8 sequence at `s` (of `n` bytes), or 0. */
 static size_t utf8_len(const unsigned char *s, size_t n)
 {
-	size_t len, i;
-	unsigned long cp;
-
-	if (s[0] < 0x80)
-		return 1;
-	if (s[0] >= 0xc2 && s[0] <= 0xdf)
-		len = 2, cp = s[0] & 0x1f;
-	else if (s[0] >= 0xe0 && s[0] <= 0xef)
-		len = 3, cp = s[0] & 0x0f;
-	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
-		len = 4, cp = s[0] & 0x07;
-	else
-		return 0;
-	if (len > n)
-		return 0;
-	for (i = 1; i < len; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = cp << 6 | (s[i] & 0x3f);
-	}
-	if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) || cp > 0x10ffff ||
-	    (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	return len;
+	uint32_t cp;
+	return utf8_decode(s, n, &cp);
 }
 
-#define REPLACEMENT_CHAR "\xef\xbf\xbd"
+#define REPLACEMENT_CHAR UTF8_REPLACEMENT
 
 /*
  * The one escaper behind both contexts. Inline text (`pre` == 0) backslash-escapes Markdown's
@@ -258,15 +213,6 @@ void pr_format_title(struct buf *out, const struct pr_request *req)
 	struct pair *pairs;
 	size_t i, n;
 
-	if (!req->group) {
-		buf_adds(out, "Update ");
-		add_printable(out, req->image, strlen(req->image));
-		buf_adds(out, " to ");
-		add_printable(out, req->tag, strlen(req->tag));
-		if (req->batch > 0)
-			buf_addf(out, " (batch %d)", req->batch);
-		return;
-	}
 	n = collect_pairs(&pairs, req, 0);
 	if (!n) {
 		free(pairs);
@@ -802,7 +748,7 @@ int pr_marker_parse(struct pr_marker *out, const char *body, size_t len, struct 
 	}
 	json_object_foreach(images, image, value)
 	{
-		if (!registry_image_name_valid(image)) {
+		if (!image_name_valid(image)) {
 			ret = bad_marker(out, err, "an image is not a valid image name");
 			goto out;
 		}

@@ -73,7 +73,7 @@ struct pr_request {
 	const char *repo;  /* "owner/name" (GitLab: "group/.../name") */
 	const char *head;  /* the bot branch, "dockerbump/group-17" */
 	const char *base;  /* the branch the pull request merges into, "master" */
-	const char *group; /* "17", "canary"; NULL: an old-style batch (see `batch`) */
+	const char *group; /* "17", "canary" */
 	int draft;         /* open as a draft (existing pull requests keep their state) */
 	const struct strlist *labels; /* may be NULL: no labels */
 	const struct pr_item *items;
@@ -81,31 +81,8 @@ struct pr_request {
 	/* Defaults for items that name no image or new tag (a one-image request). */
 	const char *image;
 	const char *tag;
-	int batch;       /* old-style batches only: 1-based number named in the title; 0: none */
 	size_t body_max; /* the body's limit in bytes; 0: PR_BODY_MAX */
 };
-
-enum pr_outcome {
-	PR_CREATED = 1, /* a new pull request was opened */
-	PR_UPDATED,     /* an open one was found and its title, body, base or labels changed */
-	PR_UNCHANGED,   /* an open one already said all this: nothing was written */
-};
-
-/* What happened to one branch's pull request. `url` is the pull request's web page. */
-struct pr_result {
-	long number;
-	char *url;
-	enum pr_outcome outcome;
-};
-
-#define PR_RESULT_INIT                                                                             \
-	{                                                                                          \
-		0, NULL, 0                                                                         \
-	}
-
-void pr_result_release(struct pr_result *res);
-/* "created", "updated", "unchanged" (for logs and the report). */
-const char *pr_outcome_name(enum pr_outcome outcome);
 
 /*
  * Appends the title: short and stable, the same plan giving the same title whatever the
@@ -114,7 +91,6 @@ const char *pr_outcome_name(enum pr_outcome outcome);
  *	Update demisto/python3 to 3.11.10.113941 (group 17)
  *	Update demisto/python to 2.7.18.24399 and demisto/python3 to 3.11.10.113941 (canary)
  *	Update demisto/python3 to 3.11.10.113941 and 3 more targets (group 5)
- * A request without a group keeps the old form, "Update IMAGE to TAG (batch N)".
  */
 void pr_format_title(struct buf *out, const struct pr_request *req);
 /*
@@ -144,7 +120,7 @@ void pr_md_escape(struct buf *out, const char *s);
 #define PR_MARKER_MAX_TAGS 256
 
 struct pr_marker_target {
-	char *image; /* valid (registry_image_name_valid) */
+	char *image; /* valid (image_name_valid) */
 	char *tag;   /* valid (tag_name_valid) */
 };
 

@@ -34,32 +34,6 @@ struct registry_client {
 };
 
 /* [a-z0-9]+ components separated by '.', '_', '__' or one or more '-'; joined by '/'. */
-int registry_image_name_valid(const char *image)
-{
-	const char *p = image;
-	size_t len = strlen(image);
-
-	if (!len || len > 255)
-		return 0;
-	for (;;) {
-		if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9')))
-			return 0;
-		while ((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9'))
-			p++;
-		if (!*p)
-			return 1;
-		if (*p == '_' && p[1] == '_')
-			p += 2;
-		else if (*p == '-')
-			while (*p == '-')
-				p++;
-		else if (*p == '.' || *p == '_' || *p == '/')
-			p++;
-		else
-			return 0;
-	}
-}
-
 /* The registry URL must be http(s) with a host and nothing a message could leak (userinfo)
  * or a path join could mangle (a query, a fragment). */
 static int check_url(const char *url, struct db_err *err)
@@ -210,7 +184,7 @@ int registry_list_tags(struct registry_client *rc, const char *image, struct tag
 	int have_cache = 0, ret;
 
 	*out = NULL;
-	if (!registry_image_name_valid(image))
+	if (!image_name_valid(image))
 		return db_err_set(err, DB_EUSAGE, "'%s' is not a valid image name", image);
 	if (!rc->no_cache) {
 		path = tagcache_path(rc->cache_dir, rc->conn.url, api, image);
@@ -290,7 +264,7 @@ int registry_tag_digest(struct registry_client *rc, const char *image, const cha
 	int ret;
 
 	*out = NULL;
-	if (!registry_image_name_valid(image))
+	if (!image_name_valid(image))
 		return db_err_set(err, DB_EUSAGE, "'%s' is not a valid image name", image);
 	if (!tag_name_valid(tag, strlen(tag)))
 		return db_err_set(err, DB_EUSAGE, "'%s' is not a valid tag", tag);

@@ -74,6 +74,7 @@
 
 #include "common/err.h"
 #include "updater/config.h"
+#include "updater/imageref.h"
 #include "updater/tagver.h"
 
 #define REGISTRY_FULL_REFRESH_S (7L * 24 * 3600)
@@ -121,9 +122,5 @@ struct registry_stats {
 	unsigned long pages;      /* tag pages read */
 };
 void registry_client_stats(const struct registry_client *rc, struct registry_stats *out);
-
-/* 1 when `image` is a valid repository name ([a-z0-9]+ separated by '.', '_', '__' or '-',
- * components joined by '/', at most 255 bytes). */
-int registry_image_name_valid(const char *image);
 
 #endif

@@ -9,6 +9,7 @@
 #include "common/alloc.h"
 #include "common/buf.h"
 #include "common/log.h"
+#include "common/utf8.h"
 #include "updater/registry_int.h"
 #include "common/banned.h"
 
@@ -46,43 +47,6 @@ int registry_header_value_ok(const char *v)
 	return 1;
 }
 
-/* Copies `in` with every byte that is not part of a well-formed UTF-8 sequence replaced by
- * '?'; returns how many were replaced. */
-static size_t utf8_sanitize(struct buf *out, const char *in, size_t len)
-{
-	size_t i = 0, bad = 0;
-
-	while (i < len) {
-		unsigned char c = (unsigned char)in[i];
-		size_t n = c < 0x80         ? 1
-		           : (c >> 5) == 6  ? 2
-		           : (c >> 4) == 14 ? 3
-		           : (c >> 3) == 30 ? 4
-		                            : 0;
-		size_t k;
-		int ok = n > 0 && i + n <= len && (n != 2 || c >= 0xc2);
-
-		for (k = 1; ok && k < n; k++)
-			ok = ((unsigned char)in[i + k] >> 6) == 2;
-		if (ok && n == 3) {
-			unsigned char d = (unsigned char)in[i + 1];
-			ok = !(c == 0xe0 && d < 0xa0) && !(c == 0xed && d >= 0xa0);
-		} else if (ok && n == 4) {
-			unsigned char d = (unsigned char)in[i + 1];
-			ok = c <= 0xf4 && !(c == 0xf0 && d < 0x90) && !(c == 0xf4 && d >= 0x90);
-		}
-		if (ok) {
-			buf_add(out, in + i, n);
-			i += n;
-		} else {
-			buf_addch(out, '?');
-			bad++;
-			i++;
-		}
-	}
-	return bad;
-}
-
 json_t *registry_parse_json(const struct buf *body, const char *shown, struct db_err *err)
 {
 	json_error_t jerr;
@@ -91,7 +55,7 @@ json_t *registry_parse_json(const struct buf *body, const char *shown, struct db
 
 	if (!root && json_error_code(&jerr) == json_error_invalid_utf8) {
 		struct buf clean = BUF_INIT;
-		size_t bad = utf8_sanitize(&clean, body->ptr, body->len);
+		size_t bad = utf8_sanitize(&clean, body->ptr, body->len, "?");
 		log_warn("'%s': %zu bytes of invalid UTF-8 in the response, replaced", shown, bad);
 		root = json_loadb(clean.ptr, clean.len, JSON_ALLOW_NUL, &jerr);
 		buf_release(&clean);

@@ -346,3 +346,96 @@ void report_log_summary(const char *what, const struct item *items, size_t nr, c
 	log_info("%s", line.ptr);
 	buf_release(&line);
 }
+
+/* --- the tags listing --- */
+
+void report_print_tags_json(FILE *out, const struct report_tags *rt)
+{
+	const struct taglist *tags = rt->tags;
+	const struct tag_entry *const *picks = rt->picks;
+	char *const *digests = rt->with_digests ? rt->digests : NULL;
+	long limit = rt->limit < 0 ? 0 : rt->limit;
+	json_t *root = json_object(), *arr = json_array(), *p = json_object(), *d = NULL;
+	size_t i, n = limit > 0 && (size_t)limit < tags->nr ? (size_t)limit : tags->nr;
+	char *text;
+	int s;
+
+	json_object_set_new(root, "image", json_string(rt->image));
+	json_object_set_new(root, "registry", report_string(rt->registry));
+	for (i = 0; i < n; i++) {
+		const struct tag_entry *t = &tags->v[i];
+		json_t *o = json_object();
+		char when[40];
+
+		json_object_set_new(o, "name", json_string(t->name));
+		json_object_set_new(o, "build",
+		                    t->candidate ? json_integer((json_int_t)tagver_build(&t->ver))
+		                                 : json_null());
+		if (t->has_time)
+			tagtime_format(when, sizeof(when), &t->updated);
+		json_object_set_new(o, "last_updated", report_string(t->has_time ? when : NULL));
+		json_array_append_new(arr, o);
+	}
+	json_object_set_new(root, "tags", arr);
+	for (s = 0; s < 3; s++)
+		json_object_set_new(p, strategy_name((enum strategy)s),
+		                    report_string(picks[s] ? picks[s]->name : NULL));
+	json_object_set_new(root, "picks", p);
+	if (digests) {
+		d = json_object();
+		for (s = 0; s < 3; s++)
+			if (picks[s] && digests[s])
+				json_object_set_new(d, picks[s]->name, json_string(digests[s]));
+		json_object_set_new(root, "digests", d);
+	}
+	text = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	if (text)
+		fprintf(out, "%s\n", text);
+	free(text);
+	json_decref(root);
+}
+
+void report_print_tags_text(FILE *out, const struct report_tags *rt)
+{
+	const struct taglist *tags = rt->tags;
+	const struct tag_entry *const *picks = rt->picks;
+	char *const *digests = rt->with_digests ? rt->digests : NULL;
+	const char *relative = rt->relative;
+	long limit = rt->limit < 0 ? REPORT_TAGS_TEXT_LIMIT : rt->limit;
+	size_t cand = taglist_count_candidates(tags), i;
+	size_t n = limit > 0 && (size_t)limit < tags->nr ? (size_t)limit : tags->nr;
+	int s;
+
+	fprintf(out, "%s at %s (%s): %zu tags, %zu candidates, %zu other%s\n", rt->image,
+	        rt->registry, rt->api, tags->nr, cand, tags->nr - cand,
+	        tags->from_cache ? " (cached)" : "");
+	fprintf(out, "%-24s %-12s %s\n", "TAG", "BUILD", "LAST UPDATED");
+	for (i = 0; i < n; i++) {
+		const struct tag_entry *t = &tags->v[i];
+		char build[24] = "-", when[40] = "-";
+
+		if (t->candidate)
+			snprintf(build, sizeof(build), "%llu",
+			         (unsigned long long)tagver_build(&t->ver));
+		if (t->has_time)
+			tagtime_format(when, sizeof(when), &t->updated);
+		fprintf(out, "%-24s %-12s %s\n", t->name, build, when);
+	}
+	if (n < tags->nr)
+		fprintf(out, "... %zu more (--limit 0 shows all)\n", tags->nr - n);
+	if (relative)
+		fprintf(out, "\npicks (relative to %s%s):\n",
+		        rt->explicit_current ? "" : "the newest build ", relative);
+	else
+		fprintf(out, "\npicks:\n");
+	for (s = 0; s < 3; s++) {
+		fprintf(out, "%c %-13s %s", s == (int)rt->chosen ? '*' : ' ',
+		        strategy_name((enum strategy)s), picks[s] ? picks[s]->name : "(none)");
+		if (digests && digests[s])
+			fprintf(out, "  %s", digests[s]);
+		if (picks[s] && rt->explicit_current &&
+		    !tagver_is_upgrade(relative, picks[s]->name))
+			fprintf(out, "  (not newer: %s stays)", relative);
+		fputc('\n', out);
+	}
+}

@@ -22,6 +22,7 @@
 
 #include "common/err.h"
 #include "updater/scan.h"
+#include "updater/tagver.h"
 
 struct report;
 
@@ -60,5 +61,21 @@ void report_print_table(FILE *out, const struct item *items, size_t nr, int wide
 /* "scan: 4500 items: 12 to bump, 3 up-to-date, ..." on stderr; `tail` (may be NULL) is added
  * after a semicolon. A dry run or a scan says "to bump"; a run "bumped". */
 void report_log_summary(const char *what, const struct item *items, size_t nr, const char *tail);
+
+/* `dockerbump tags`: an image's tags (sorted) and the pick of each strategy. Borrowed. */
+#define REPORT_TAGS_TEXT_LIMIT 25
+struct report_tags {
+	const struct taglist *tags;
+	const char *image, *registry, *api;
+	const struct tag_entry *picks[3]; /* by enum strategy; NULL: none */
+	char *digests[3];                 /* with `with_digests`: of each pick, or NULL */
+	int with_digests;
+	enum strategy chosen; /* marked in the text */
+	const char *relative; /* the tag the picks are relative to, or NULL */
+	int explicit_current; /* `relative` was asked for (--current, IMAGE:TAG) */
+	long limit;           /* tags shown at most; -1: 25 as text, all as JSON; 0: all */
+};
+void report_print_tags_text(FILE *out, const struct report_tags *t);
+void report_print_tags_json(FILE *out, const struct report_tags *t);
 
 #endif

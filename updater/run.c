@@ -90,6 +90,9 @@ static void drop_files_of(struct group_work *w, const char *pack, size_t item)
 
 static char *verify_reason(const struct verify_result *vr, const struct item *it)
 {
+	/* The outcomes, the exception (type and message: the missing module) and the tests. */
+	if (vr->why)
+		return xasprintf("%s%s", vr->regressed ? "verification " : "", vr->why);
 	if (vr->regressed)
 		return xasprintf("verification regressed: %s in %s, %s in %s", it->verify_old,
 		                 vr->old.image, it->verify_new, vr->new.image);
@@ -113,22 +116,8 @@ static int verify_items(struct run *r, struct db_err *err)
 	if (cfg->verify.level == VERIFY_OFF || !r->plan.nr)
 		return 0;
 	item_modules_init(&mods);
-	verify_opts_init(&vo);
-	vo.level = cfg->verify.level;
-	vo.runtime = cfg->verify.runtime;
-	vo.timeout_s = cfg->verify.timeout_s;
-	vo.memory = cfg->verify.memory;
-	vo.pids = cfg->verify.pids;
-	vo.cpus = cfg->verify.cpus;
-	vo.jobs = cfg->verify.jobs;
-	vo.progress = log_get_config()->progress;
-	if (cfg->cli.no_cache)
-		vo.cache_dir = "";
-	if ((ret = item_modules_load(&mods, &r->job.scan_opts, r->repo, err)))
+	if ((ret = item_verify_opts(&vo, &mods, cfg, &r->job.scan_opts, r->repo, err)))
 		goto out;
-	vo.common_server_python = mods.common_server_python;
-	vo.common_server_user_python = mods.common_server_user_python;
-	vo.demistomock = mods.demistomock;
 	if ((ret = job_registry(&rc, &r->job, err)) || (ret = verify_session_new(&vs, &vo, err)))
 		goto out;
 
@@ -474,25 +463,30 @@ out:
 }
 
 /*
- * Every group's objects are written first, and only then are the refs moved, one
+ * Every group's objects are written first, as one pack, and only then are the refs moved, one
  * compare-and-swap each: a failure while writing objects moves no ref at all.
  */
 static int write_groups(struct run *r, struct db_err *err)
 {
 	size_t g;
-	int ret = 0;
+	int ret = 0, batch = !r->cfg->cli.dry_run;
 	double t = clock_now_s();
 
 	if (r->diff) {
 		fprintf(r->diff, "dry run: base %s\n", r->job.base_hex);
 		run_forge_print(r);
 	}
+	if (batch && (ret = gitrepo_batch_begin(r->repo, err)))
+		return ret;
 	for (g = 0; g < r->plan.nr && !ret; g++)
 		ret = build_group(r, g, err);
 	r->step_s[STEP_WRITE] = clock_now_s() - t;
-	if (ret || r->cfg->cli.dry_run)
+	if (!batch)
 		return ret;
 	t = clock_now_s();
+	if (!ret)
+		ret = gitrepo_batch_write(r->repo, err);
+	gitrepo_batch_end(r->repo);
 	for (g = 0; g < r->plan.nr && !ret; g++) {
 		struct group_work *w = &r->work[g];
 		if (!r->plan.groups[g].nr || !w->built)

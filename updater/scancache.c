@@ -1,5 +1,7 @@
 #include "updater/scancache.h"
 
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -8,9 +10,10 @@
 #include "common/err.h"
 #include "common/fileio.h"
 #include "common/log.h"
+#include "updater/yamledit.h"
 #include "common/banned.h"
 
-#define MAGIC "dockerbump-scan-cache 1\n"
+#define MAGIC "dockerbump-scan-cache 2"
 #define NFIELDS                                                                                    \
 	14 /* oid, bits, reason, image, flag, flag_script, d45, fromversion, deprecated,           \
 	      name, display, type, alt, end */
@@ -64,13 +67,21 @@ struct entry {
 	struct located loc;
 };
 
+/*
+ * Two arrays, each sorted once: the entries loaded from the file (sorted right after loading,
+ * searched by get) and those put since (appended, sorted when save first looks them up). A
+ * cold scan of n items costs one sort of n entries, whatever the order of its calls.
+ */
 struct scancache {
-	struct entry *v;
+	struct entry *v; /* loaded: sorted by id, no id twice */
 	size_t nr, alloc;
-	int sorted;
+	struct entry *added; /* put since loading */
+	size_t nr_added, alloc_added;
+	int added_sorted;
 };
 
-/* --- encoding: a present string is '=' + text with \\, \t, \n, \x1f escaped; NULL is empty --- */
+/* --- encoding: a present string is '=' + text with \\, \t, \n, \r, \x1f escaped; NULL is empty ---
+ */
 
 static void put_escaped(struct buf *b, const char *s)
 {
@@ -106,12 +117,15 @@ static void put_str(struct buf *b, const char *s)
 	put_escaped(b, s);
 }
 
+/* Decodes [s, e); sets `bad` on a dangling or unknown escape, or a NUL byte. */
 static char *unescape(const char *s, const char *e, int *bad)
 {
 	char *out, *o;
 
 	out = o = xmalloc((size_t)(e - s) + 1);
 	for (; s < e; s++) {
+		if (*s == '\0')
+			*bad = 1;
 		if (*s != '\\') {
 			*o++ = *s;
 			continue;
@@ -120,11 +134,25 @@ static char *unescape(const char *s, const char *e, int *bad)
 			*bad = 1;
 			break;
 		}
-		*o++ = *s == 't'   ? '\t'
-		       : *s == 'n' ? '\n'
-		       : *s == 'r' ? '\r'
-		       : *s == 'u' ? '\x1f'
-		                   : *s;
+		switch (*s) {
+		case 't':
+			*o++ = '\t';
+			break;
+		case 'n':
+			*o++ = '\n';
+			break;
+		case 'r':
+			*o++ = '\r';
+			break;
+		case 'u':
+			*o++ = '\x1f';
+			break;
+		case '\\':
+			*o++ = '\\';
+			break;
+		default:
+			*bad = 1;
+		}
 	}
 	*o = '\0';
 	return out;
@@ -142,6 +170,12 @@ static char *get_str(const char *s, const char *e, int *bad)
 	return unescape(s + 1, e, bad);
 }
 
+static int is_bit(char c)
+{
+	return c == '0' || c == '1';
+}
+
+/* Parses one record [s, end) (without its '\n'); 0, or -1 with nothing left allocated. */
 static int parse_line(struct entry *e, const char *s, const char *end)
 {
 	const char *f[NFIELDS + 1];
@@ -159,7 +193,8 @@ static int parse_line(struct entry *e, const char *s, const char *end)
 	memset(e, 0, sizeof(*e));
 	if (f[1] - f[0] != GIT_OID_HEXSZ + 1 || git_oid_fromstrn(&e->id, f[0], GIT_OID_HEXSZ) < 0)
 		return -1;
-	if (f[2] - f[1] != 5)
+	if (f[2] - f[1] != 5 || !is_bit(f[1][0]) || !is_bit(f[1][1]) || !is_bit(f[1][2]) ||
+	    !is_bit(f[1][3]))
 		return -1;
 	e->loc.refused = f[1][0] == '1';
 	e->loc.integration = f[1][1] == '1';
@@ -176,6 +211,8 @@ static int parse_line(struct entry *e, const char *s, const char *end)
 	e->loc.display = FIELD(10);
 	e->loc.type = FIELD(11);
 #undef FIELD
+	if (e->loc.refused && !e->loc.reason)
+		bad = 1; /* the locator always says why */
 	/* alt_dockerimages: '=' and the escaped items separated by raw 0x1f bytes. */
 	if (f[13] - 1 > f[12]) {
 		const char *p = f[12] + 1, *fe = f[13] - 1;
@@ -198,34 +235,18 @@ static int parse_line(struct entry *e, const char *s, const char *end)
 	return 0;
 }
 
-struct scancache *scancache_load(const char *path)
+/* FNV-1a, 64 bits: catches a damaged or edited body, not a forged one (nothing here can). */
+static uint64_t body_hash(const char *p, size_t n)
 {
-	struct scancache *c = xcalloc(1, sizeof(*c));
-	struct buf data = BUF_INIT;
-	struct db_err err = DB_ERR_INIT;
-	const char *p, *end;
+	uint64_t h = UINT64_C(14695981039346656037);
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ (unsigned char)p[i]) * UINT64_C(1099511628211);
+	return h;
+}
 
-	if (!path || file_read(&data, path, 256u << 20, &err))
-		goto out; /* absent on a first run: no warning */
-	if (data.len < sizeof(MAGIC) - 1 || memcmp(data.ptr, MAGIC, sizeof(MAGIC) - 1)) {
-		log_warn("ignoring the scan cache '%s': not a cache file of this version", path);
-		goto out;
-	}
-	for (p = data.ptr + sizeof(MAGIC) - 1; p < data.ptr + data.len; p = end + 1) {
-		end = memchr(p, '\n', (size_t)(data.ptr + data.len - p));
-		ALLOC_GROW(c->v, c->nr + 1, c->alloc);
-		if (!end || parse_line(&c->v[c->nr], p, end)) {
-			log_warn("ignoring the scan cache '%s': a damaged record", path);
-			for (size_t i = 0; i < c->nr; i++)
-				located_release(&c->v[i].loc);
-			c->nr = 0;
-			break;
-		}
-		c->nr++;
-	}
-out:
-	buf_release(&data);
-	return c;
+static void header(struct buf *b)
+{
+	buf_addf(b, "%s %s\n", MAGIC, yaml_locator_version());
 }
 
 static int cmp_entry(const void *a, const void *b)
@@ -233,22 +254,130 @@ static int cmp_entry(const void *a, const void *b)
 	return git_oid_cmp(&((const struct entry *)a)->id, &((const struct entry *)b)->id);
 }
 
-static struct entry *find(struct scancache *c, const git_oid *id)
+static void entries_free(struct entry *v, size_t nr)
+{
+	for (size_t i = 0; i < nr; i++)
+		located_release(&v[i].loc);
+	free(v);
+}
+
+/* Fills `c` from `data`; on any flaw, warns naming `name` and leaves `c` empty. */
+static void parse_cache(struct scancache *c, const char *data, size_t len, const char *name)
+{
+	struct buf head = BUF_INIT;
+	const char *p, *end, *body, *stop = data + len;
+	const char *why = NULL;
+	unsigned long long count = 0;
+	char hash[17], trail[64];
+	size_t line = 1, i;
+
+	header(&head);
+	if (len < head.len || memcmp(data, head.ptr, head.len)) {
+		why = "written by another version";
+		goto out;
+	}
+	body = p = data + head.len;
+	for (;; p = end + 1) {
+		end = p < stop ? memchr(p, '\n', (size_t)(stop - p)) : NULL;
+		line++;
+		if (!end) {
+			why = "truncated";
+			goto out;
+		}
+		if (end - p >= 4 && !memcmp(p, "end ", 4))
+			break;
+		ALLOC_GROW(c->v, c->nr + 1, c->alloc);
+		if (parse_line(&c->v[c->nr], p, end)) {
+			snprintf(trail, sizeof(trail), "a damaged record at line %zu", line);
+			why = trail;
+			goto out;
+		}
+		c->nr++;
+	}
+	snprintf(hash, sizeof(hash), "%016llx",
+	         (unsigned long long)body_hash(body, (size_t)(p - body)));
+	if (end + 1 != stop || (size_t)(end - p) >= sizeof(trail)) {
+		why = "damaged after its end";
+		goto out;
+	}
+	memcpy(trail, p, (size_t)(end - p));
+	trail[end - p] = '\0';
+	{
+		char got[17];
+		int used = 0;
+		if (sscanf(trail, "end %llu %16[0-9a-f]%n", &count, got, &used) != 2 ||
+		    trail[used] || count != c->nr || strcmp(got, hash)) {
+			why = "damaged (its end marker does not match its records)";
+			goto out;
+		}
+	}
+	if (c->nr)
+		qsort(c->v, c->nr, sizeof(*c->v), cmp_entry);
+	for (i = 1; i < c->nr; i++)
+		if (!git_oid_cmp(&c->v[i - 1].id, &c->v[i].id)) {
+			why = "damaged (a blob is listed twice)";
+			goto out;
+		}
+out:
+	if (why) {
+		log_warn("ignoring the scan cache '%s': %s", name, why);
+		entries_free(c->v, c->nr);
+		c->v = NULL;
+		c->nr = c->alloc = 0;
+	}
+	buf_release(&head);
+}
+
+struct scancache *scancache_parse(const char *data, size_t len, const char *name)
+{
+	struct scancache *c = xcalloc(1, sizeof(*c));
+	parse_cache(c, data, len, name);
+	return c;
+}
+
+struct scancache *scancache_load(const char *path)
+{
+	struct buf data = BUF_INIT;
+	struct db_err err = DB_ERR_INIT;
+	struct scancache *c;
+
+	if (!path || file_read(&data, path, 256u << 20, &err)) {
+		buf_release(&data);
+		return xcalloc(1, sizeof(struct scancache)); /* absent on a first run: no warning */
+	}
+	c = scancache_parse(data.ptr, data.len, path);
+	buf_release(&data);
+	return c;
+}
+
+size_t scancache_size(const struct scancache *c)
+{
+	return c->nr + c->nr_added;
+}
+
+static struct entry *find_in(struct entry *v, size_t nr, const git_oid *id)
 {
 	struct entry key;
-	if (!c->nr)
-		return NULL; /* qsort and bsearch want a non-NULL array even when empty */
-	if (!c->sorted) {
-		qsort(c->v, c->nr, sizeof(*c->v), cmp_entry);
-		c->sorted = 1;
-	}
+	if (!nr)
+		return NULL; /* bsearch wants a non-NULL array even when empty */
 	git_oid_cpy(&key.id, id);
-	return bsearch(&key, c->v, c->nr, sizeof(*c->v), cmp_entry);
+	return bsearch(&key, v, nr, sizeof(*v), cmp_entry);
+}
+
+/* An entry put since loading, for save: the entries put are sorted once, on the first call. */
+static struct entry *find_added(struct scancache *c, const git_oid *id)
+{
+	if (!c->added_sorted) {
+		if (c->nr_added)
+			qsort(c->added, c->nr_added, sizeof(*c->added), cmp_entry);
+		c->added_sorted = 1;
+	}
+	return find_in(c->added, c->nr_added, id);
 }
 
 int scancache_get(struct scancache *c, const git_oid *id, struct located *out)
 {
-	struct entry *e = find(c, id);
+	struct entry *e = find_in(c->v, c->nr, id);
 	if (!e)
 		return 0;
 	located_copy(out, &e->loc);
@@ -257,14 +386,17 @@ int scancache_get(struct scancache *c, const git_oid *id, struct located *out)
 
 void scancache_put(struct scancache *c, const git_oid *id, const struct located *l)
 {
-	struct entry *e = find(c, id);
-	if (e)
-		return;
-	ALLOC_GROW(c->v, c->nr + 1, c->alloc);
-	git_oid_cpy(&c->v[c->nr].id, id);
-	located_copy(&c->v[c->nr].loc, l);
-	c->nr++;
-	c->sorted = 0;
+	/* No lookup: a second put of the same id (two paths, one blob) is dropped on save. */
+	ALLOC_GROW(c->added, c->nr_added + 1, c->alloc_added);
+	git_oid_cpy(&c->added[c->nr_added].id, id);
+	located_copy(&c->added[c->nr_added].loc, l);
+	c->nr_added++;
+	c->added_sorted = 0;
+}
+
+static int cmp_oid(const void *a, const void *b)
+{
+	return git_oid_cmp(a, b);
 }
 
 void scancache_save(struct scancache *c, const char *path, const git_oid *keep, size_t nkeep)
@@ -272,17 +404,25 @@ void scancache_save(struct scancache *c, const char *path, const git_oid *keep, 
 	struct buf b = BUF_INIT;
 	struct db_err err = DB_ERR_INIT;
 	char hex[GIT_OID_HEXSZ + 1], *dir = xstrdup(path), *slash = strrchr(dir, '/');
-	size_t i, j;
+	git_oid *ids = xcalloc(nkeep ? nkeep : 1, sizeof(*ids));
+	size_t i, j, body, count = 0;
 
-	buf_adds(&b, MAGIC);
+	if (nkeep) {
+		memcpy(ids, keep, nkeep * sizeof(*ids));
+		qsort(ids, nkeep, sizeof(*ids), cmp_oid);
+	}
+	header(&b);
+	body = b.len;
 	for (i = 0; i < nkeep; i++) {
-		struct entry *e = find(c, &keep[i]);
-		if (!e)
+		struct entry *e;
+		if (i && !git_oid_cmp(&ids[i - 1], &ids[i]))
+			continue; /* two paths, one blob */
+		if (!(e = find_in(c->v, c->nr, &ids[i])) && !(e = find_added(c, &ids[i])))
 			continue;
 		git_oid_tostr(hex, sizeof(hex), &e->id);
 		buf_adds(&b, hex);
-		buf_addf(&b, "\t%d%d%d%d", e->loc.refused, e->loc.integration, e->loc.flag_quoted,
-		         e->loc.flag_script_quoted);
+		buf_addf(&b, "\t%d%d%d%d", !!e->loc.refused, !!e->loc.integration,
+		         !!e->loc.flag_quoted, !!e->loc.flag_script_quoted);
 		put_str(&b, e->loc.reason);
 		put_str(&b, e->loc.image);
 		put_str(&b, e->loc.flag);
@@ -299,22 +439,24 @@ void scancache_save(struct scancache *c, const char *path, const git_oid *keep, 
 			put_escaped(&b, e->loc.alt.v[j]);
 		}
 		buf_add(&b, "\t\n", 2);
+		count++;
 	}
+	buf_addf(&b, "end %zu %016llx\n", count,
+	         (unsigned long long)body_hash(b.ptr + body, b.len - body));
 	if (slash)
 		*slash = '\0';
 	if ((slash && mkdir_p(dir, 1, &err)) || file_write_atomic(path, b.ptr, b.len, &err))
 		log_warn("scan cache not written: %s", err.msg);
+	free(ids);
 	free(dir);
 	buf_release(&b);
 }
 
 void scancache_free(struct scancache *c)
 {
-	size_t i;
 	if (!c)
 		return;
-	for (i = 0; i < c->nr; i++)
-		located_release(&c->v[i].loc);
-	free(c->v);
+	entries_free(c->v, c->nr);
+	entries_free(c->added, c->nr_added);
 	free(c);
 }

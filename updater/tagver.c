@@ -14,42 +14,6 @@
 /* 18 digits keep every component far below UINT64_MAX; no real build number comes close. */
 #define PART_MAX 999999999999999999ULL
 
-static int is_alnum(unsigned char c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
-}
-
-int tag_name_valid(const char *s, size_t len)
-{
-	size_t i;
-
-	if (!len || len > TAG_NAME_MAX)
-		return 0;
-	if (!is_alnum((unsigned char)s[0]) && s[0] != '_')
-		return 0;
-	for (i = 1; i < len; i++) {
-		unsigned char c = (unsigned char)s[i];
-		if (!is_alnum(c) && c != '_' && c != '.' && c != '-')
-			return 0;
-	}
-	return 1;
-}
-
-int tag_digest_valid(const char *s)
-{
-	const char *colon = strchr(s, ':'), *p;
-
-	if (!colon || colon == s || !colon[1] || strlen(s) > 256)
-		return 0;
-	for (p = s; p < colon; p++)
-		if (!(*p >= 'a' && *p <= 'z') && !(*p >= '0' && *p <= '9') && !strchr("+._-", *p))
-			return 0;
-	for (p = colon + 1; *p; p++)
-		if (!is_alnum((unsigned char)*p) && *p != '=' && *p != '_' && *p != '-')
-			return 0;
-	return 1;
-}
-
 int tagver_parse(struct tagver *out, const char *tag)
 {
 	struct tagver v = {0, {0}};

@@ -25,16 +25,9 @@
 #include <time.h>
 
 #include "updater/config.h"
+#include "updater/imageref.h"
 
-#define TAG_NAME_MAX   128
 #define TAGVER_MAX_LEN 16 /* components; more is not a candidate */
-
-/* 1 when the `len` bytes at `s` form a valid OCI tag name. */
-int tag_name_valid(const char *s, size_t len);
-
-/* 1 when `s` looks like an OCI digest ("sha256:<hex>": algorithm [a-z0-9+._-], ':', encoded
- * [A-Za-z0-9=_-], at most 256 bytes): anything else from a registry is dropped. */
-int tag_digest_valid(const char *s);
 
 struct tagver {
 	int nr; /* components, >= 2 for a candidate */

@@ -10,13 +10,23 @@
  *
  * Every state has a deadline. A BUSY deadline is the item's timeout plus a grace period: the
  * loop enforces the timeout itself, so reaching it means the loop no longer answers, and the
- * container is killed (the backstop) and restarted for the runs left. A container that dies
- * while it runs an item gives that item a crash; three deaths in a row without a completed
- * item end the image with errors. The interpreter is `python3` (or `python` for demisto/python)
- * with the other one as a fallback when the first is missing from the image.
+ * container is killed (the backstop) and restarted for the runs left.
  *
- * No container outlives verify_engine_run(): containers are started with --rm and a unique
- * name, and every path that gives up on one removes it by name (`RUNTIME rm -f NAME`).
+ * Every line the loop writes is accounted for: one that does not parse, or a message out of
+ * place, ends the item as a crash (a protocol violation) and the container is replaced, as
+ * its stream can no longer be trusted. A container that ends while an item runs is asked
+ * about: out of memory (the engine's "oom" event), the item crashed; else it was ended from
+ * outside (killed, removed, the engine restarted), and the item is run again once in a new
+ * container, then recorded as an error (could not verify), never blamed on the image. After
+ * an item killed by SIGKILL (most likely the memory limit) the container is replaced too, so
+ * that a later "oom" event is that later item's. Three deaths in a row without a completed
+ * item end the image with errors. The interpreter is `python3` (or `python` for
+ * demisto/python) with the other one as a fallback when the first is missing from the image.
+ *
+ * No container outlives verify_engine_run(): containers are started with --rm and a name of
+ * this session's own (dockerbump-verify-SESSION-N, labelled dockerbump.verify.session), and
+ * every path that gives up on one removes it by name (`RUNTIME rm -f NAME`); nothing here
+ * touches another run's containers.
  */
 #include <errno.h>
 #include <poll.h>
@@ -25,6 +35,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "common/alloc.h"
@@ -37,6 +48,7 @@
 #define BACKSTOP_GRACE_MS 15000
 #define CLOSE_TIMEOUT_MS  10000
 #define CLI_TIMEOUT_MS    60000
+#define EVENTS_TIMEOUT_MS 10000
 #define PULL_TIMEOUT_MS   (30 * 60 * 1000)
 #define MAX_DEATHS        3
 #define STDERR_CAP        (16u << 10)
@@ -88,12 +100,12 @@ struct worker {
 	size_t cur_bytes;
 	int sent_modules;
 	int completed; /* runs completed by this container */
+	unsigned gen;  /* changes when the buffers are reset for another container */
 };
 
 struct engine {
 	const struct vengine_opts *eo;
 	const struct verify_opts *o;
-	unsigned seq; /* container names */
 	size_t total, done;
 };
 
@@ -152,6 +164,15 @@ static void last_line(char *out, size_t size, const struct buf *b)
 	snprintf(out, size, "%.*s", (int)(end - start), b->ptr + start);
 	if (!out[0])
 		snprintf(out, size, "no message");
+}
+
+/* Milliseconds of the wall clock, for the engine's event times. */
+static long long wall_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 const char *verify_python_for(const char *image, int attempt)
@@ -241,8 +262,8 @@ static int inspect_id(char **id, const struct verify_opts *o, const char *image)
 	return found;
 }
 
-int verify_engine_image_id(char **id, const struct verify_opts *o, const char *image,
-                           struct db_err *err)
+int verify_engine_pull(char **id, int *pulled, const struct verify_opts *o, const char *image,
+                       struct db_err *err)
 {
 	const char *const pull[] = {"pull", "--quiet", image, NULL};
 	struct proc_result r;
@@ -251,6 +272,7 @@ int verify_engine_image_id(char **id, const struct verify_opts *o, const char *i
 	int ret = 0;
 
 	*id = NULL;
+	*pulled = 0;
 	if (o->local_python) {
 		*id = xasprintf("local:%s", o->local_python);
 		return 0;
@@ -276,10 +298,94 @@ int verify_engine_image_id(char **id, const struct verify_opts *o, const char *i
 		ret = db_err_set(err, DB_ENOTFOUND, "'%s': pull failed: %s", image, why);
 		goto out;
 	}
+	*pulled = 1;
 	if (!inspect_id(id, o, image))
 		ret = db_err_set(err, DB_ENOTFOUND, "'%s': pulled, but the engine does not show it",
 		                 image);
 out:
+	proc_result_release(&r);
+	return ret;
+}
+
+int verify_engine_image_id(char **id, const struct verify_opts *o, const char *image,
+                           struct db_err *err)
+{
+	int pulled;
+
+	return verify_engine_pull(id, &pulled, o, image, err);
+}
+
+void vlocal_release(struct vlocal *l)
+{
+	size_t i;
+
+	for (i = 0; i < l->nr; i++) {
+		free(l->v[i].ref);
+		free(l->v[i].id);
+	}
+	free(l->v);
+	memset(l, 0, sizeof(*l));
+}
+
+const char *vlocal_find(const struct vlocal *l, const char *ref)
+{
+	size_t i;
+
+	for (i = 0; i < l->nr; i++)
+		if (!strcmp(l->v[i].ref, ref))
+			return l->v[i].id;
+	return NULL;
+}
+
+void verify_engine_local_images(struct vlocal *out, const struct verify_opts *o)
+{
+	static const char *const args[] = {"images", "--no-trunc", "--format",
+	                                   "{{.Repository}}:{{.Tag}} {{.ID}}", NULL};
+	struct proc_result r;
+	struct db_err sub = DB_ERR_INIT;
+	const char *p;
+
+	memset(out, 0, sizeof(*out));
+	if (o->local_python)
+		return;
+	proc_result_init(&r);
+	if (run_cli(&r, o, args, CLI_TIMEOUT_MS, &sub) == 0 && r.code == 0 && !r.truncated) {
+		for (p = r.out.ptr; *p;) {
+			size_t n = strcspn(p, "\n");
+			const char *sp = memchr(p, ' ', n);
+			if (sp && sp + 1 < p + n) {
+				char *ref = xstrndup(p, (size_t)(sp - p));
+				if (strstr(ref, "<none>")) {
+					free(ref);
+				} else {
+					ALLOC_GROW(out->v, out->nr + 1, out->alloc);
+					out->v[out->nr].ref = ref;
+					out->v[out->nr].id =
+					    xstrndup(sp + 1, (size_t)(p + n - sp - 1));
+					out->nr++;
+				}
+			}
+			p += n + (p[n] == '\n');
+		}
+	}
+	proc_result_release(&r);
+}
+
+int verify_engine_remove_image(const struct verify_opts *o, const char *image, struct db_err *err)
+{
+	const char *const args[] = {"image", "rm", image, NULL};
+	struct proc_result r;
+	struct db_err sub = DB_ERR_INIT;
+	char why[512];
+	int ret = 0;
+
+	proc_result_init(&r);
+	if (run_cli(&r, o, args, CLI_TIMEOUT_MS, &sub) < 0) {
+		ret = db_err_set(err, DB_ERROR, "'%s': %s", image, sub.msg);
+	} else if (r.code != 0) {
+		last_line(why, sizeof(why), &r.err);
+		ret = db_err_set(err, DB_ERROR, "'%s': %s", image, why);
+	}
 	proc_result_release(&r);
 	return ret;
 }
@@ -305,6 +411,8 @@ static void build_argv(struct argv *a, const struct engine *e, struct worker *w)
 	argv_push(a, w->name);
 	argv_push(a, "--label");
 	argv_push(a, "dockerbump.verify=1");
+	argv_push(a, "--label");
+	argv_pushf_owned(a, xasprintf("dockerbump.verify.session=%s", e->eo->session));
 	argv_push(a, "--pull");
 	argv_push(a, "never");
 	argv_push(a, "--network");
@@ -316,8 +424,21 @@ static void build_argv(struct argv *a, const struct engine *e, struct worker *w)
 	argv_push(a, "/tmp");
 	argv_push(a, "--log-driver");
 	argv_push(a, "none");
+	/* The loop runs as root with only what it needs to run items as another user, to
+	 * signal their processes and to remove what they leave behind; item code has none. */
+	argv_push(a, "--user");
+	argv_push(a, "0:0");
 	argv_push(a, "--cap-drop");
 	argv_push(a, "ALL");
+	{
+		static const char *const caps[] = {"CHOWN", "DAC_OVERRIDE", "FOWNER",
+		                                   "KILL",  "SETGID",       "SETUID"};
+		size_t i;
+		for (i = 0; i < sizeof(caps) / sizeof(caps[0]); i++) {
+			argv_push(a, "--cap-add");
+			argv_push(a, caps[i]);
+		}
+	}
 	argv_push(a, "--security-opt");
 	argv_push(a, "no-new-privileges");
 	argv_push(a, "--memory");
@@ -351,6 +472,7 @@ static void build_argv(struct argv *a, const struct engine *e, struct worker *w)
 	argv_push(a, python);
 	argv_push(a, "-c");
 	argv_push(a, verify_bootstrap);
+	argv_push(a, "isolate=" VERIFY_ITEM_USER);
 }
 
 static void job_fail_rest(struct engine *e, struct job *j, enum verify_outcome outcome,
@@ -376,6 +498,7 @@ static void worker_reset(struct worker *w)
 	w->sent_modules = 0;
 	w->completed = 0;
 	w->state = W_FREE;
+	w->gen++;
 }
 
 /* Kills the container (by name: killing the CLI alone may leave it running) and its CLI. */
@@ -386,7 +509,10 @@ static void container_kill(struct engine *e, struct worker *w)
 		struct proc_result r;
 		struct db_err sub = DB_ERR_INIT;
 		proc_result_init(&r);
-		if (run_cli(&r, e->o, rm, CLI_TIMEOUT_MS, &sub) < 0 || r.code != 0)
+		/* Gone already (--rm, or whoever ended it): nothing is left behind. */
+		if (run_cli(&r, e->o, rm, CLI_TIMEOUT_MS, &sub) < 0 ||
+		    (r.code != 0 && !strstr(r.err.ptr, "No such container") &&
+		     !strstr(r.err.ptr, "no such container")))
 			log_warn("container '%s' may be left behind: %s", w->name,
 			         sub.msg[0] ? sub.msg : r.err.ptr);
 		proc_result_release(&r);
@@ -401,7 +527,8 @@ static void container_start(struct engine *e, struct worker *w)
 	struct db_err sub = DB_ERR_INIT;
 
 	worker_reset(w);
-	snprintf(w->name, sizeof(w->name), "dockerbump-verify-%ld-%u", (long)getpid(), e->seq++);
+	snprintf(w->name, sizeof(w->name), "dockerbump-verify-%s-%u", e->eo->session,
+	         (*e->eo->seq)++);
 	build_argv(&a, e, w);
 	if (proc_spawn(&w->proc, a.v,
 	               PROC_STDIN | PROC_STDOUT | PROC_STDERR |
@@ -426,6 +553,14 @@ static void progress(struct engine *e, const struct job *j)
 		progress_update("verify", e->done, e->total, j->image);
 }
 
+/* Asks the loop to exit; the container then ends by itself. */
+static void close_container(struct worker *w)
+{
+	buf_adds(&w->tx, "{\"type\":\"exit\"}\n");
+	w->state = W_CLOSING;
+	w->deadline = proc_now_ms() + CLOSE_TIMEOUT_MS;
+}
+
 /* Sends the next run, or asks the loop to exit when there is none for this container. */
 static void dispatch(struct engine *e, struct worker *w)
 {
@@ -433,12 +568,11 @@ static void dispatch(struct engine *e, struct worker *w)
 	struct vrun *run;
 
 	if (j->next >= j->nr || (e->o->no_reuse && w->completed)) {
-		buf_adds(&w->tx, "{\"type\":\"exit\"}\n");
-		w->state = W_CLOSING;
-		w->deadline = proc_now_ms() + CLOSE_TIMEOUT_MS;
+		close_container(w);
 		return;
 	}
 	run = j->runs[j->next++];
+	run->started_ms = wall_ms();
 	w->cur = run;
 	w->cur_bytes = 0;
 	if (e->eo->modules && !w->sent_modules) {
@@ -459,30 +593,53 @@ static void dispatch(struct engine *e, struct worker *w)
 
 static void run_completed(struct engine *e, struct worker *w)
 {
+	int killed = w->cur->rec->crash_signal == SIGKILL;
+
 	w->cur = NULL;
 	w->completed++;
 	w->job->deaths = 0;
 	e->done++;
 	progress(e, w->job);
-	dispatch(e, w);
+	/* Most likely the memory limit: a new container, so that an "oom" event of the
+	 * engine is always about the item that runs. */
+	if (killed && !e->o->local_python)
+		close_container(w);
+	else
+		dispatch(e, w);
 }
+
+static void protocol_violation(struct engine *e, struct worker *w);
+static void carry_on(struct engine *e, struct worker *w);
 
 static void handle_line(struct engine *e, struct worker *w, const char *line, size_t len)
 {
-	json_t *msg = json_loadb(line, len, 0, NULL);
+	json_t *msg;
 	const char *type;
+	int ret;
 
-	/* Lines that are not JSON objects say nothing; the loop never writes them. */
-	if (!json_is_object(msg))
-		goto out;
+	if (w->state == W_BUSY && w->cur) {
+		ret = verify_proto_line(w->cur->rec, line, len, &w->tx);
+		if (ret > 0)
+			run_completed(e, w);
+		else if (ret < 0)
+			protocol_violation(e, w);
+		return;
+	}
+	msg = json_loadb(line, len, 0, NULL);
 	type = json_string_value(json_object_get(msg, "type"));
 	if (w->state == W_BOOT && type && !strcmp(type, "hello")) {
 		dispatch(e, w);
-	} else if (w->state == W_BUSY && w->cur) {
-		if (verify_proto_message(w->cur->rec, msg, &w->tx))
-			run_completed(e, w);
+	} else if (w->state == W_BOOT) {
+		char why[256];
+		snprintf(why, sizeof(why),
+		         "'%s': the loop did not start: a line of %zu bytes that is not its "
+		         "greeting",
+		         w->job->image, len);
+		container_kill(e, w);
+		job_fail_rest(e, w->job, VERIFY_OUTCOME_ERROR, why);
+		carry_on(e, w);
 	}
-out:
+	/* Closing: the loop has nothing more to say, and nothing it says matters. */
 	json_decref(msg);
 }
 
@@ -509,6 +666,40 @@ static void carry_on(struct engine *e, struct worker *w)
 	worker_reset(w);
 }
 
+/*
+ * Whether the engine saw the container run out of memory while the current item ran: its
+ * "oom" event. The CLI has exited, so the "die" event and any "oom" before it are recorded.
+ */
+static int container_oom(struct engine *e, struct worker *w)
+{
+	const char *fmt = is_podman(e->o->runtime) ? "{{.Status}}" : "{{.Action}}";
+	long long since = w->cur ? w->cur->started_ms / 1000 - 1 : 0, until = wall_ms() + 500;
+	char *filter = xasprintf("container=%s", w->name);
+	char *since_s = xasprintf("%lld", since);
+	char *until_s = xasprintf("%lld.%03lld", until / 1000, until % 1000);
+	const char *const args[] = {"events",   "--since", since_s,    "--until", until_s,
+	                            "--filter", filter,    "--format", fmt,       NULL};
+	struct proc_result r;
+	struct db_err sub = DB_ERR_INIT;
+	int oom = 0;
+
+	proc_result_init(&r);
+	if (run_cli(&r, e->o, args, EVENTS_TIMEOUT_MS, &sub) == 0 && r.code == 0) {
+		const char *p;
+		for (p = r.out.ptr; *p;) {
+			size_t n = strcspn(p, "\n");
+			if ((n == 3 && !strncmp(p, "oom", 3)))
+				oom = 1;
+			p += n + (p[n] == '\n');
+		}
+	}
+	proc_result_release(&r);
+	free(filter);
+	free(since_s);
+	free(until_s);
+	return oom;
+}
+
 /* The container's output ended: it exited, or its CLI did. */
 static void container_ended(struct engine *e, struct worker *w)
 {
@@ -529,16 +720,40 @@ static void container_ended(struct engine *e, struct worker *w)
 			container_start(e, w);
 			return;
 		}
+		container_kill(e, w);
+		if (++j->deaths < MAX_DEATHS && code != 125 && code != 126 && code != 127) {
+			log_warn("verify: the container of '%s' ended before the loop started "
+			         "(status %d: %s); starting another",
+			         j->image, code, why);
+			break;
+		}
 		snprintf(msg, sizeof(msg), "'%s': the container did not start (status %d): %s",
 		         j->image, code, why);
-		container_kill(e, w);
 		job_fail_rest(e, j, VERIFY_OUTCOME_ERROR, msg);
 		break;
 	case W_BUSY:
-		vrec_fail(w->cur->rec, VERIFY_OUTCOME_CRASH,
-		          "the container of '%s' ended while the item ran (status %d): %s",
-		          j->image, code, why);
-		e->done++;
+		if (!e->o->local_python && container_oom(e, w)) {
+			vrec_fail(w->cur->rec, VERIFY_OUTCOME_CRASH,
+			          "the container of '%s' ran out of memory while the item ran "
+			          "(status %d)",
+			          j->image, code);
+			e->done++;
+		} else if (w->cur->attempts++ == 0) {
+			/* Not the image's doing: the same item again, in a new container. */
+			log_warn("verify: the container '%s' of '%s' ended from outside while '%s' "
+			         "ran (status %d: %s); running it again in a new container",
+			         w->name, j->image, w->cur->image, code, why);
+			e->eo->stats->retries++;
+			j->next--;
+			j->runs[j->next] = w->cur;
+		} else {
+			vrec_fail(w->cur->rec, VERIFY_OUTCOME_ERROR,
+			          "the container of '%s' ended from outside twice while the item "
+			          "ran (status %d: %s)",
+			          j->image, code, why);
+			e->done++;
+		}
+		w->cur = NULL;
 		container_kill(e, w);
 		if (++j->deaths >= MAX_DEATHS) {
 			snprintf(msg, sizeof(msg), "'%s': %d containers in a row died; giving up",
@@ -549,6 +764,18 @@ static void container_ended(struct engine *e, struct worker *w)
 	case W_FREE:
 		break;
 	}
+	carry_on(e, w);
+}
+
+/* A line of the loop did not parse, or said what no loop says: the item is a crash and the
+ * container's stream can no longer be trusted. */
+static void protocol_violation(struct engine *e, struct worker *w)
+{
+	log_warn("verify: '%s': %s; the container is replaced", w->job->image,
+	         w->cur->rec->message);
+	e->done++;
+	w->cur = NULL;
+	container_kill(e, w);
 	carry_on(e, w);
 }
 
@@ -585,9 +812,12 @@ static void split_lines(struct engine *e, struct worker *w)
 	while (w->state != W_FREE &&
 	       (nl = memchr(w->rx.ptr + start, '\n', w->rx.len - start)) != NULL) {
 		size_t len = (size_t)(nl - (w->rx.ptr + start));
+		unsigned gen = w->gen;
 		if (w->state == W_BUSY)
 			w->cur_bytes += len + 1;
 		handle_line(e, w, w->rx.ptr + start, len);
+		if (w->gen != gen)
+			return; /* another container: what was read belongs to the last one */
 		start += len + 1;
 	}
 	if (start) {
@@ -676,7 +906,7 @@ static struct job *group_by_image(struct vrun *runs, size_t nr, size_t *nr_jobs)
 int verify_engine_run(const struct vengine_opts *eo, struct vrun *runs, size_t nr,
                       struct db_err *err)
 {
-	struct engine e = {eo, eo->opts, 0, nr, 0};
+	struct engine e = {eo, eo->opts, nr, 0};
 	size_t nr_jobs, next_job = 0, nw = (size_t)(eo->opts->jobs > 0 ? eo->opts->jobs : 1), i;
 	struct job *jobs = group_by_image(runs, nr, &nr_jobs);
 	struct worker *workers = xcalloc(nw, sizeof(*workers));

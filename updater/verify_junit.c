@@ -2,9 +2,11 @@
  * JUnit XML for verification results: one testsuite, one testcase per item and image.
  *
  * An item verified in two images is judged by the differential: the new image's testcase
- * fails when the bump regressed (or the new image could not be run), the old image's
- * testcase only records its outcome. An item verified in one image only (`dockerbump verify`)
- * is judged on its own: anything but ok or skipped fails.
+ * fails when the bump regressed (or the new image could not be run), with the reason (the
+ * outcomes, the exception, the tests that regressed), the old image's testcase only records
+ * its outcome, or is skipped when the new image's clean outcome made it unnecessary. An
+ * item verified in one image only (`dockerbump verify`) is judged on its own: anything but
+ * ok or skipped fails. At the tests level every test's id and outcome is in system-out.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -67,6 +69,7 @@ static void add_case(struct buf *b, const struct verify_result *r, int is_new, s
 {
 	const struct verify_side *v = is_new ? &r->new : &r->old;
 	enum verdict verdict = judge(r, is_new);
+	size_t i;
 
 	if (v->outcome == VERIFY_OUTCOME_NOT_RUN && !v->image)
 		return;
@@ -80,16 +83,15 @@ static void add_case(struct buf *b, const struct verify_result *r, int is_new, s
 	if (verdict == V_FAIL || verdict == V_ERROR) {
 		const char *tag = verdict == V_FAIL ? "failure" : "error";
 		buf_addf(b, "    <%s type=\"%s\" message=\"", tag, verify_outcome_name(v->outcome));
-		if (r->old.outcome != VERIFY_OUTCOME_NOT_RUN && verdict == V_FAIL)
-			buf_addf(b, "regressed: %s in the old image, %s in the new one",
-			         verify_outcome_name(r->old.outcome),
-			         verify_outcome_name(v->outcome));
-		else
+		if (is_new && r->why) {
+			add_xml(b, r->why);
+		} else {
 			buf_adds(b, verify_outcome_name(v->outcome));
-		if (v->exception_type) {
-			buf_adds(b, " (");
-			add_xml(b, v->exception_type);
-			buf_adds(b, ")");
+			if (v->exception_type) {
+				buf_adds(b, " (");
+				add_xml(b, v->exception_type);
+				buf_adds(b, ")");
+			}
 		}
 		buf_adds(b, "\">");
 		add_xml(b, v->message);
@@ -106,6 +108,11 @@ static void add_case(struct buf *b, const struct verify_result *r, int is_new, s
 		*skipped += 1;
 	}
 	buf_addf(b, "    <system-out>outcome: %s\n", verify_outcome_name(v->outcome));
+	for (i = 0; i < v->nr_tests; i++) {
+		buf_adds(b, "test ");
+		add_xml(b, v->tests[i].id);
+		buf_addf(b, ": %s\n", v->tests[i].outcome);
+	}
 	add_xml(b, v->log);
 	buf_adds(b, "</system-out>\n  </testcase>\n");
 }

@@ -30,13 +30,30 @@ void vrec_init(struct vrec *r)
 
 void vrec_release(struct vrec *r)
 {
+	size_t i;
+
 	if (!r)
 		return;
 	free(r->exception_type);
 	free(r->message);
 	free(r->traceback);
+	for (i = 0; i < r->nr_tests; i++) {
+		free((char *)r->tests[i].id);
+		free((char *)r->tests[i].outcome);
+	}
+	free(r->tests);
 	buf_release(&r->log);
 	vrec_init(r);
+}
+
+void vrec_add_test(struct vrec *r, const char *id, const char *outcome)
+{
+	if (r->nr_tests >= VERIFY_TESTS_CAP)
+		return;
+	ALLOC_GROW(r->tests, r->nr_tests + 1, r->alloc_tests);
+	r->tests[r->nr_tests].id = xstrndup(id, VERIFY_TEST_ID_CAP);
+	r->tests[r->nr_tests].outcome = xstrdup(outcome);
+	r->nr_tests++;
 }
 
 void vrec_log(struct vrec *r, const char *prefix, const char *text)
@@ -64,7 +81,9 @@ static void set_str(char **field, const char *value)
 
 void vrec_finish(struct vrec *r)
 {
-	if (r->crash)
+	if (r->error)
+		r->outcome = VERIFY_OUTCOME_ERROR;
+	else if (r->crash)
 		r->outcome = VERIFY_OUTCOME_CRASH;
 	else if (r->timeout)
 		r->outcome = VERIFY_OUTCOME_TIMEOUT;
@@ -168,6 +187,8 @@ static void on_crash(struct vrec *r, json_t *args)
 	char msg[256];
 
 	r->crash = 1;
+	if (json_is_integer(sig))
+		r->crash_signal = (int)json_integer_value(sig);
 	if (reason && !strcmp(reason, "output-limit"))
 		snprintf(msg, sizeof(msg), "the item exceeded the output limit and was killed");
 	else if (json_is_integer(sig))
@@ -212,18 +233,84 @@ static void on_sync(struct vrec *r, const char *name, json_t *msg, struct buf *a
 	json_decref(reply);
 }
 
+/* The outcome of each test the loop saw pytest report. */
+static void on_tests(struct vrec *r, json_t *args)
+{
+	static const char *const known[] = {"passed", "failed", "error", "skipped"};
+	json_t *tests = json_object_get(args, "tests"), *t;
+	size_t i, k;
+
+	json_array_foreach(tests, i, t)
+	{
+		const char *id = str_of(t, "id"), *outcome = str_of(t, "outcome");
+		for (k = 0; id && outcome && k < sizeof(known) / sizeof(known[0]); k++)
+			if (!strcmp(outcome, known[k])) {
+				vrec_add_test(r, id, known[k]);
+				break;
+			}
+	}
+}
+
+/* Ends the run as a crash: the loop said something no loop says. */
+static void violation(struct vrec *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void violation(struct vrec *r, const char *fmt, ...)
+{
+	char why[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof(why), fmt, ap);
+	va_end(ap);
+	r->violation = 1;
+	r->crash = 1;
+	vrec_fail(r, VERIFY_OUTCOME_CRASH, "protocol violation: %s", why);
+}
+
+int verify_proto_line(struct vrec *r, const char *line, size_t len, struct buf *answer)
+{
+	json_error_t jerr;
+	json_t *msg = json_loadb(line, len, 0, &jerr);
+	char *p;
+	int ret;
+
+	if (!msg) {
+		/* jansson quotes the bytes it stopped at: printable ASCII only goes on. */
+		for (p = jerr.text; *p; p++)
+			if ((unsigned char)*p < 0x20 || (unsigned char)*p > 0x7e)
+				*p = '?';
+		violation(r, "a line of %zu bytes that does not parse (%s at byte %d)", len,
+		          jerr.text, jerr.position);
+		return -1;
+	}
+	if (!json_is_object(msg)) {
+		violation(r, "a line of %zu bytes that is not a JSON object", len);
+		json_decref(msg);
+		return -1;
+	}
+	ret = verify_proto_message(r, msg, answer);
+	json_decref(msg);
+	return ret;
+}
+
 int verify_proto_message(struct vrec *r, json_t *msg, struct buf *answer)
 {
 	const char *type = str_of(msg, "type");
 	json_t *args = json_object_get(msg, "args");
 
-	if (!type)
-		return 0;
-	if (json_is_true(json_object_get(msg, "sync")) && json_object_get(msg, "id")) {
+	if (!type) {
+		violation(r, "a message without a type");
+		return -1;
+	}
+	if (json_is_true(json_object_get(msg, "sync")) &&
+	    json_is_integer(json_object_get(msg, "id"))) {
 		on_sync(r, type, msg, answer);
 	} else if (!strcmp(type, "entryLog")) {
 		const char *source = str_of(args, "source"), *text = str_of(args, "message");
-		vrec_log(r, source && !strcmp(source, "log") ? "[log] " : "", text ? text : "");
+		const char *prefix = !source                      ? ""
+		                     : !strcmp(source, "log")     ? "[log] "
+		                     : !strcmp(source, "garbage") ? "[garbage] "
+		                                                  : "";
+		vrec_log(r, prefix, text ? text : "");
 	} else if (!strcmp(type, "result")) {
 		on_result(r, args);
 	} else if (!strcmp(type, "exception")) {
@@ -237,16 +324,27 @@ int verify_proto_message(struct vrec *r, json_t *msg, struct buf *answer)
 	} else if (!strcmp(type, "skipped")) {
 		r->skipped = 1;
 		set_str(&r->message, str_of(args, "reason") ? str_of(args, "reason") : "skipped");
+	} else if (!strcmp(type, "tests")) {
+		on_tests(r, args);
+	} else if (!strcmp(type, "error")) {
+		r->error = 1;
+		set_str(&r->message, str_of(args, "message") ? str_of(args, "message")
+		                                             : "the loop could not run the item");
+		vrec_log(r, "[error] ", r->message);
 	} else if (!strcmp(type, "completed")) {
 		json_t *ms = json_object_get(args, "duration_ms");
 		if (json_is_integer(ms))
 			r->duration_ms = (long)json_integer_value(ms);
+		r->warm = json_is_true(json_object_get(args, "warm"));
 		r->completed = 1;
 		/* The loop decided the outcome and would decide it again; a timeout may
 		 * depend on the load of the machine. */
-		r->cacheable = !r->timeout;
+		r->cacheable = !r->timeout && !r->error && !r->violation;
 		vrec_finish(r);
 		return 1;
+	} else if (strcmp(type, "pong")) {
+		violation(r, "a message of type '%.40s' in the middle of a run", type);
+		return -1;
 	}
 	return 0;
 }

@@ -1,5 +1,6 @@
 #include "updater/yamledit.h"
 
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -8,6 +9,7 @@
 #include <yaml.h>
 
 #include "common/alloc.h"
+#include "updater/yamlfast.h"
 #include "common/banned.h"
 
 static const char *const key_names[YK__COUNT] = {
@@ -31,6 +33,24 @@ const char *yaml_key_name(enum yaml_key k)
 	if ((unsigned)k >= YK__COUNT)
 		return "?";
 	return key_names[k];
+}
+
+/* Raise when the locator's results change for some input (rules, reasons, limits). */
+#define LOCATOR_REVISION 2
+
+static char locator_version[80];
+
+static void set_locator_version(void)
+{
+	snprintf(locator_version, sizeof(locator_version), "locator %d, libyaml %s",
+	         LOCATOR_REVISION, yaml_get_version_string());
+}
+
+const char *yaml_locator_version(void)
+{
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+	pthread_once(&once, set_locator_version);
+	return locator_version;
 }
 
 /* ---- bytes and characters ------------------------------------------------------------------ */
@@ -234,9 +254,11 @@ struct locator {
 	struct charmap map;
 	struct frame stack[MAX_FRAMES];
 	int depth;
-	size_t skip; /* nesting depth inside a subtree nobody reads */
+	size_t skip;    /* nesting depth inside a subtree nobody reads */
+	size_t nesting; /* collections open, tracked or not (at most YAML_MAX_NESTING) */
 	int documents;
 	yaml_mark_t last; /* where the content of the last completed node ends */
+	size_t alt_alloc; /* items allocated in the alt_dockerimages being read */
 };
 
 static void refuse(struct locator *lc, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -561,7 +583,7 @@ static void handle_leaf_value(struct locator *lc, struct frame *f, const yaml_ev
 		char *item = xmalloc(len + 1);
 		memcpy(item, ev->data.scalar.value, len);
 		item[len] = '\0';
-		alt->items = xreallocarray(alt->items, alt->nr_items + 1, sizeof(*alt->items));
+		ALLOC_GROW(alt->items, alt->nr_items + 1, lc->alt_alloc);
 		alt->items[alt->nr_items++] = item;
 		return;
 	}
@@ -626,7 +648,7 @@ static void handle_collection_start(struct locator *lc, const yaml_event_t *ev)
 	if (is_map && f->path == P_TOP && k == YK_SCRIPT)
 		path = P_SCRIPT;
 	else if (!is_map && k == YK_ALT_DOCKERIMAGES)
-		path = P_ALT;
+		path = P_ALT, lc->alt_alloc = 0;
 	push(lc, path, is_map, flow, v);
 }
 
@@ -664,6 +686,16 @@ static void handle_event(struct locator *lc, const yaml_event_t *ev)
 		return;
 	case YAML_MAPPING_START_EVENT:
 	case YAML_SEQUENCE_START_EVENT:
+		/*
+		 * Bounded because libyaml's cost per token grows with the flow nesting depth (it
+		 * checks every open level for a pending simple key), so an unbounded depth makes
+		 * a file quadratic; real items nest about eight levels.
+		 */
+		if (++lc->nesting > YAML_MAX_NESTING) {
+			refuse(lc, "nesting deeper than %d levels at line %zu", YAML_MAX_NESTING,
+			       ev->start_mark.line + 1);
+			return;
+		}
 		if (lc->skip)
 			lc->skip++;
 		else
@@ -671,6 +703,7 @@ static void handle_event(struct locator *lc, const yaml_event_t *ev)
 		return;
 	case YAML_MAPPING_END_EVENT:
 	case YAML_SEQUENCE_END_EVENT:
+		lc->nesting--;
 		handle_collection_end(lc, ev);
 		return;
 	case YAML_SCALAR_EVENT:
@@ -711,31 +744,61 @@ static void values_release(struct yaml_doc *doc)
 	}
 }
 
-void yaml_doc_parse(struct yaml_doc *out, const char *data, size_t len)
+/* Starts a locator on `data` for `out`, and the file-level facts every path needs. */
+static void locator_init(struct locator *lc, struct yaml_doc *out, const unsigned char *s,
+                         size_t len)
+{
+	const unsigned char *nl = len ? memchr(s, '\n', len) : NULL;
+
+	memset(out, 0, sizeof(*out));
+	memset(lc, 0, sizeof(*lc));
+	lc->doc = out;
+	lc->s = s;
+	lc->n = len;
+	out->bom = len >= 3 && !memcmp(s, "\xEF\xBB\xBF", 3);
+	out->crlf = nl && nl > s && nl[-1] == '\r';
+	lc->map.s = s;
+	lc->map.n = len;
+	lc->map.base = out->bom ? 3 : 0;
+}
+
+static int fast_event(const yaml_event_t *ev, void *arg)
+{
+	struct locator *lc = arg;
+	handle_event(lc, ev);
+	return lc->doc->refused;
+}
+
+int yaml_doc_parse_fast(struct yaml_doc *out, const char *data, size_t len)
+{
+	struct locator lc;
+
+	if (!data)
+		data = "", len = 0;
+	locator_init(&lc, out, (const unsigned char *)data, len);
+	/* The fast source's marks count bytes: every index maps to itself. */
+	lc.map.ascii_end = SIZE_MAX;
+	if (yaml_fast_parse(data, len, fast_event, &lc) && !out->refused)
+		return 1;
+	/* Declined, or refused: the full parse says it (and why) the same way every time. */
+	values_release(out);
+	memset(out, 0, sizeof(*out));
+	return 0;
+}
+
+void yaml_doc_parse_full(struct yaml_doc *out, const char *data, size_t len)
 {
 	struct locator lc;
 	yaml_parser_t parser;
 	yaml_event_t ev;
-	const unsigned char *s = (const unsigned char *)data;
-	const char *nl;
+	const unsigned char *s;
 	size_t bad = 0, first_high;
 	int done = 0;
 
-	memset(out, 0, sizeof(*out));
-	memset(&lc, 0, sizeof(lc));
 	if (!data) /* libyaml wants a non-NULL input even when it is empty */
-		s = (const unsigned char *)"", data = "", len = 0;
-	lc.doc = out;
-	lc.s = s;
-	lc.n = len;
-
-	out->bom = len >= 3 && !memcmp(s, "\xEF\xBB\xBF", 3);
-	nl = len ? memchr(data, '\n', len) : NULL;
-	out->crlf = nl && nl > data && nl[-1] == '\r';
-
-	lc.map.s = s;
-	lc.map.n = len;
-	lc.map.base = out->bom ? 3 : 0;
+		data = "", len = 0;
+	s = (const unsigned char *)data;
+	locator_init(&lc, out, s, len);
 	if (!utf8_check(s + lc.map.base, len - lc.map.base, &bad, &first_high)) {
 		refuse(&lc, "invalid UTF-8 at byte %zu", lc.map.base + bad);
 		return;
@@ -765,6 +828,12 @@ void yaml_doc_parse(struct yaml_doc *out, const char *data, size_t len)
 		values_release(out);
 }
 
+void yaml_doc_parse(struct yaml_doc *out, const char *data, size_t len)
+{
+	if (!yaml_doc_parse_fast(out, data, len))
+		yaml_doc_parse_full(out, data, len);
+}
+
 int yaml_value_same(const struct yaml_value *a, const struct yaml_value *b)
 {
 	size_t i;
@@ -775,6 +844,27 @@ int yaml_value_same(const struct yaml_value *a, const struct yaml_value *b)
 		return 0;
 	for (i = 0; i < a->nr_items; i++)
 		if (strcmp(a->items[i], b->items[i]))
+			return 0;
+	return 1;
+}
+
+/* Every field, positions included. */
+static int value_identical(const struct yaml_value *a, const struct yaml_value *b)
+{
+	return yaml_value_same(a, b) && a->start == b->start && a->end == b->end &&
+	       a->key_start == b->key_start && a->line_start == b->line_start &&
+	       a->line == b->line && a->column == b->column && a->in_flow == b->in_flow;
+}
+
+int yaml_doc_identical(const struct yaml_doc *a, const struct yaml_doc *b)
+{
+	int k;
+	if (a->refused != b->refused || strcmp(a->reason, b->reason) || a->bom != b->bom ||
+	    a->crlf != b->crlf)
+		return 0;
+	for (k = 0; k < YK__COUNT; k++)
+		if (!value_identical(&a->top[k], &b->top[k]) ||
+		    !value_identical(&a->script[k], &b->script[k]))
 			return 0;
 	return 1;
 }

@@ -23,13 +23,13 @@
  * line and column where there is one) when: the YAML has a syntax error; it holds more than one
  * document; it is not valid UTF-8; a key on a path the tool reads (see enum yaml_key, and
  * `commonfields` itself) appears twice in the same mapping of that path (the top level, `script:`,
- * `commonfields:`); a value the tool may rewrite (`dockerimage`, `dockerimage45`) is a block
- * scalar, a mapping or a sequence, carries an anchor, or is an alias. Two more cases make what a
- * YAML loader sees differ from what the event stream shows, and are refused on those same
- * mappings: an alias used as a key, and a merge key `<<`; and a top-level `script:` that is an
- * alias (the image would sit inside an anchored node). Values found elsewhere (a `dockerimage:`
- * text inside a block scalar or a comment, keys nested deeper) are never reported, and duplicates
- * there do not matter.
+ * `commonfields:`); collections nest deeper than YAML_MAX_NESTING anywhere; a value the tool
+ * may rewrite (`dockerimage`, `dockerimage45`) is a block scalar, a mapping or a sequence,
+ * carries an anchor, or is an alias. Two more cases make what a YAML loader sees differ from
+ * what the event stream shows, and are refused on those same mappings: an alias used as a key,
+ * and a merge key `<<`; and a top-level `script:` that is an alias (the image would sit inside
+ * an anchored node). Values found elsewhere (a `dockerimage:` text inside a block scalar or a
+ * comment, keys nested deeper) are never reported, and duplicates there do not matter.
  *
  * Reasons are short sentences meant for reports: "duplicate key 'dockerimage' at line 12",
  * "dockerimage is a block scalar (line 4)", "YAML syntax error at line 3, column 7: mapping
@@ -64,6 +64,16 @@ enum yaml_key {
 
 /* The YAML key spelled as in the file ("autoUpdateDockerImage"; "id" for YK_COMMONFIELDS_ID). */
 const char *yaml_key_name(enum yaml_key k);
+
+/*
+ * What the locator's results depend on besides the input: the revision of its rules and
+ * libyaml's version, e.g. "locator 2, libyaml 0.2.5". Results kept across runs (the scan
+ * cache) are valid only under the same string.
+ */
+const char *yaml_locator_version(void);
+
+/* Collections nested deeper than this make a file refused ("nesting deeper than 64 levels"). */
+#define YAML_MAX_NESTING 64
 
 enum yaml_kind { YV_ABSENT = 0, YV_SCALAR, YV_MAPPING, YV_SEQUENCE, YV_ALIAS };
 enum yaml_style { YS_PLAIN = 0, YS_SINGLE, YS_DOUBLE, YS_LITERAL, YS_FOLDED, YS_FLOW };
@@ -110,8 +120,17 @@ struct yaml_doc {
  * a file the editor cannot handle comes back with `refused` set and every value YV_ABSENT.
  * The values own their strings; release them with yaml_doc_release(), which accepts NULL and
  * a refused document. Linear in `len`; `data` is not kept.
+ *
+ * Most item files are read by a fast event source (yamlfast.h) instead of libyaml's
+ * tokenizer; the result is the same (every field of every value, and the refusal) as
+ * yaml_doc_parse_full() gives, which only ever uses libyaml. yaml_doc_parse_fast() is the
+ * fast path alone: 1 with `out` filled, or 0 with `out` empty (nothing to release) when the
+ * input is outside the fast source's subset or the file is refused. The tests and the fuzz
+ * target hold the two paths to each other.
  */
 void yaml_doc_parse(struct yaml_doc *out, const char *data, size_t len);
+void yaml_doc_parse_full(struct yaml_doc *out, const char *data, size_t len);
+int yaml_doc_parse_fast(struct yaml_doc *out, const char *data, size_t len);
 void yaml_doc_release(struct yaml_doc *doc);
 
 /*
@@ -120,6 +139,10 @@ void yaml_doc_release(struct yaml_doc *doc);
  * but the edited one to prove nothing else moved.
  */
 int yaml_value_same(const struct yaml_value *a, const struct yaml_value *b);
+
+/* Whether two parses agree on everything: every field of every value, the refusal and its
+ * reason, the BOM and CRLF flags. */
+int yaml_doc_identical(const struct yaml_doc *a, const struct yaml_doc *b);
 
 /*
  * Appends to `out` a copy of `data` in which the scalar `v` reads `new_text`, written in the

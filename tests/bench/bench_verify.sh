@@ -1,140 +1,97 @@
 #!/usr/bin/env bash
-# Benchmark of verification (SPEC §5 "Cost"): 200 generated items verified in an old and a
-# new image at the load level,
-#   1. with container reuse (one container per image, the default),
-#   2. without it (one `docker run` per item and image: the hidden --no-reuse),
-#   3. the same code run by the local python, one process per item, outside any container,
-# and prints containers started, wall time and the ratios.
+# Benchmark of verification on real content (issue 10): the real CommonServerPython and
+# demistomock of the shared corpus and ITEMS generated items that use them
+# (tests/gen/verify_content.py), verified at the load level in an identical rebuild of the
+# real-content image against the image itself (a good new image), warm images, the default
+# two jobs. Prints:
+#   - wall time for ITEMS/5 and ITEMS items, and the slope between them per item;
+#   - the loop's own clock per item run inside the container, beside a bare
+#     `python3 -c pass` in the same image, as a ratio;
+#   - containers started, pulls, and old-image runs (0: the new image is good);
+#   - the wall time of a 3,400-item bump extrapolated from the slope.
 #
-#   tests/bench/bench_verify.sh [ITEMS]        (default 200)
+#   tests/bench/bench_verify.sh [ITEMS]        (default 500)
 #
-# Environment: DOCKERBUMP (the binary; default build/dev/dockerbump), DOCKERBUMP_BENCH_PYTHON
-# (the local python; default /usr/bin/python3, the Python of the test images), the image
-# variables of tests/images/build.sh. Needs a running docker engine.
+# Environment: DOCKERBUMP (the binary; default build/dev/dockerbump), DOCKERBUMP_SHARED (the
+# shared folder with corpus/verify-real; default ../shared), the image variables of
+# tests/images/build.sh. Needs a running docker engine and root for the image builder.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
-n=${1:-200}
+n=${1:-500}
+m=$((n / 5))
 bin=${DOCKERBUMP:-$top/build/dev/dockerbump}
-py=${DOCKERBUMP_BENCH_PYTHON:-/usr/bin/python3}
-OLD=${DOCKERBUMP_TEST_IMAGE_OLD:-demisto/python3:3.11.9.100001}
-NEW=${DOCKERBUMP_TEST_IMAGE_NEW:-demisto/python3:3.11.10.100002}
+corpus=${DOCKERBUMP_SHARED:-$top/../shared}/corpus/verify-real
+REAL=${DOCKERBUMP_TEST_IMAGE_REAL:-demisto/python3:3.11.2.200001}
+REBUILD=${DOCKERBUMP_TEST_IMAGE_REAL_REBUILD:-demisto/python3:3.11.2.200002}
+py=/usr/bin/python3
+[ -x "$py" ] || py=python3
 
 [ -x "$bin" ] || { echo "bench: build first ($bin is missing)" >&2; exit 1; }
+[ -d "$corpus/Packs" ] || { echo "bench: no real-content corpus at $corpus" >&2; exit 1; }
 docker info >/dev/null 2>&1 || { echo "bench: no docker engine answers" >&2; exit 1; }
-bash "$top/tests/images/build.sh" old new
+[ $((n % 20)) = 0 ] && [ "$n" -ge 100 ] || { echo "bench: ITEMS is a multiple of 20, at least 100" >&2; exit 2; }
+bash "$top/tests/images/build.sh" real real-rebuild
 
 T=$(mktemp -d "${TMPDIR:-/tmp}/dockerbump-bench.XXXXXX")
-trap 'docker ps -aq --filter label=dockerbump.verify | xargs -r docker rm -f >/dev/null; rm -rf "$T"' EXIT
-repo=$T/repo
-
-# A CommonServerPython stand-in of realistic size (the real one is ~12k lines).
-csp=$repo/Packs/Base/Scripts/CommonServerPython
-mkdir -p "$csp"
-{
-	cat <<'PY'
-import json
-import re
-import sys
-import demistomock as demisto
-entryTypes = {'note': 1, 'error': 4}
-formats = {'json': 'json', 'text': 'text', 'markdown': 'markdown'}
-def return_results(result):
-    demisto.results(result)
-def return_error(message):
-    demisto.results({'Type': entryTypes['error'], 'ContentsFormat': 'text', 'Contents': message})
-    sys.exit(0)
-def tableToMarkdown(name, rows):
-    rows = rows if isinstance(rows, list) else [rows]
-    keys = sorted({k for r in rows for k in r})
-    out = ['### ' + name, '|' + '|'.join(keys) + '|', '|' + '|'.join('-' for _ in keys) + '|']
-    for r in rows:
-        out.append('|' + '|'.join(str(r.get(k, '')) for k in keys) + '|')
-    return '\n'.join(out)
-PY
-	for i in $(seq 1 1500); do
-		printf 'def helper_%d(value, factor=%d):\n    """Helper %d."""\n    return [v * factor for v in value if v %% 3]\n\n' "$i" "$i" "$i"
-	done
-} >"$csp/CommonServerPython.py"
-
-for i in $(seq 1 "$n"); do
-	d=$repo/Packs/Bench/Scripts/Bench$i
-	mkdir -p "$d"
-	printf 'commonfields:\n  id: Bench%d\n  version: -1\nname: Bench%d\nscript: '"'-'"'\ntype: python\nsubtype: python3\ndockerimage: %s\n' \
-		"$i" "$i" "$OLD" >"$d/Bench$i.yml"
-	cat >"$d/Bench$i.py" <<PY
-import demistomock as demisto
-from CommonServerPython import *
-rows = [{'n': n, 'square': n * n, 'tag': 'item-$i'} for n in range(200)]
-text = json.dumps(rows)
-numbers = [int(m) for m in re.findall(r'"square": (\d+)', text)]
-return_results({'Type': entryTypes['note'], 'ContentsFormat': formats['markdown'],
-                'Contents': tableToMarkdown('Bench$i', rows[:5]) + ' total %d' % sum(numbers)})
-PY
-done
+trap 'rm -rf "$T"' EXIT
+"$py" "$top/tests/gen/verify_content.py" "$corpus" "$T/repo" --items "$n" --image "$REAL"
 
 ms() { date +%s%3N; }
-field() { "$py" -c 'import json,sys; print(json.load(open(sys.argv[1]))["stats"][sys.argv[2]])' "$1" "$2"; }
-mean_run_ms() {
-	"$py" -c 'import json,sys
-d = [s["duration_ms"] for i in json.load(open(sys.argv[1]))["items"] for s in (i["old"], i["new"]) if s]
-print("%.1f" % (sum(d) / len(d)))' "$1"
-}
-
-run_verify() { # NAME [OPTIONS]
+# run NAME PACKS...: a fresh verification of those packs; wall time in $T/NAME.ms.
+run() {
 	local name=$1 t0 t1
 	shift
 	export XDG_CACHE_HOME=$T/cache-$name
 	t0=$(ms)
-	"$bin" -q -C "$repo" verify --image "$NEW" --old-image "$OLD" --json "$@" Packs/Bench \
-		>"$T/$name.json" || [ $? = 3 ]
+	"$bin" -q -C "$T/repo" verify --image "$REBUILD" --old-image "$REAL" --json "$@" \
+		>"$T/$name.json"
 	t1=$(ms)
 	echo $((t1 - t0)) >"$T/$name.ms"
 }
+packs() { # packs COUNT: the first COUNT/20 generated packs
+	local i
+	for ((i = 1; i <= $1 / 20; i++)); do printf 'Packs/GenPack%02d ' "$i"; done
+}
 
-echo "bench: $n items, old $OLD, new $NEW, $(nproc) cores" >&2
-run_verify reuse
-run_verify noreuse --no-reuse
+echo "bench: $n generated items on the real CommonServerPython ($(wc -c <"$corpus/Packs/Base/Scripts/CommonServerPython/CommonServerPython.py") bytes), $(nproc) cores" >&2
+# shellcheck disable=SC2046 # one argument per pack
+run small $(packs "$m")
+# shellcheck disable=SC2046
+run full $(packs "$n")
 
-# The same code under the local python: one fresh process per item, as in the container.
-cat >"$T/local_run.py" <<'PY'
-import sys, types
-mock = types.ModuleType('demistomock')
-mock.results = lambda r: None
-mock.args = lambda: {}
-sys.modules['demistomock'] = mock
-sys.path.insert(0, sys.argv[2])
-scope = {'__name__': '__main__', 'demisto': mock}
-exec(open(sys.argv[1]).read(), scope)
-PY
-# Bytecode cached as the loop caches it (PYTHONDONTWRITEBYTECODE would stop an import from it).
-"$py" -c 'import py_compile, sys; py_compile.compile(sys.argv[1], doraise=True)' \
-	"$csp/CommonServerPython.py"
-t0=$(ms)
-for i in $(seq 1 "$n"); do
-	"$py" "$T/local_run.py" "$repo/Packs/Bench/Scripts/Bench$i/Bench$i.py" "$csp"
-done
-t1=$(ms)
-local_ms=$((t1 - t0))
+# A bare interpreter in the same image: the floor of any fresh-process design.
+bare=$(docker run --rm --network none --entrypoint python3 "$REBUILD" -c '
+import subprocess, time
+for _ in range(3):
+    subprocess.run(["python3", "-c", "pass"])
+t = time.time()
+for _ in range(40):
+    subprocess.run(["python3", "-c", "pass"])
+print("%.1f" % ((time.time() - t) / 40 * 1000))')
 
-reuse_ms=$(cat "$T/reuse.ms")
-noreuse_ms=$(cat "$T/noreuse.ms")
-"$py" - "$n" "$reuse_ms" "$noreuse_ms" "$local_ms" "$(field "$T/reuse.json" containers_started)" \
-	"$(field "$T/noreuse.json" containers_started)" "$(mean_run_ms "$T/reuse.json")" <<'PY'
-import sys
-n, reuse, noreuse, local, c_reuse, c_noreuse, run_ms = sys.argv[1:]
-n, reuse, noreuse, local, run_ms = int(n), int(reuse), int(noreuse), int(local), float(run_ms)
-runs = 2 * n
-print("%-34s %12s %12s" % ("", "reuse", "no reuse"))
-print("%-34s %12s %12s" % ("containers started", c_reuse, c_noreuse))
-print("%-34s %12.1f %12.1f" % ("wall time (s)", reuse / 1000.0, noreuse / 1000.0))
-print("%-34s %12.1f %12.1f" % ("wall time per item run (ms)", reuse / runs, noreuse / runs))
-print("reuse is %.1fx faster than one container per item and image (target >= 10x)"
-      % (noreuse / float(reuse)))
-print("local python, one process per item: %.1f ms per item" % (local / float(n)))
-print("in the container, per item run (the loop's own clock): %.1f ms, %.2fx local (target <= 2x)"
-      % (run_ms, run_ms / (local / float(n))))
-print("in the container, wall time per item (old and new run side by side): %.1f ms, %.2fx local"
-      % (reuse / float(n), (reuse / float(n)) / (local / float(n))))
+"$py" - "$n" "$m" "$(cat "$T/small.ms")" "$(cat "$T/full.ms")" "$bare" "$T/full.json" <<'PY'
+import json, sys
+n, m, small, full = (int(x) for x in sys.argv[1:5])
+bare = float(sys.argv[5])
+doc = json.load(open(sys.argv[6]))
+st, items = doc["stats"], doc["items"]
+bad = [i["name"] for i in items if i["new"]["outcome"] != "ok"]
+runs = [i["new"]["duration_ms"] for i in items]
+loop_ms = sum(runs) / float(len(runs))
+warm = sum(1 for i in items if i["new"]["outcome"] == "ok")
+slope = (full - small) / float(n - m)
+extra = full + (3400 - n) * slope
+print("items                                   %d (%d ok; not ok: %s)" % (len(items), warm, bad[:5] or "none"))
+print("containers started, pulls, old runs     %d, %d, %d" % (st["containers_started"], st["pulls"], st["old_runs"]))
+print("wall, %4d items                         %.2f s" % (m, small / 1000.0))
+print("wall, %4d items                         %.2f s" % (n, full / 1000.0))
+print("wall per item (slope %d..%d)           %.1f ms  (target <= 60)" % (m, n, slope))
+print("per item run, the loop's own clock      %.1f ms" % loop_ms)
+print("bare 'python3 -c pass' in the image     %.1f ms" % bare)
+print("item run / bare interpreter             %.2f" % (loop_ms / bare))
+print("wall per item / bare interpreter        %.2f" % (slope / bare))
+print("3,400 items, extrapolated               %.0f s  (target <= 300): %d-item wall + %d x slope," % (extra / 1000.0, n, 3400 - n))
+print("                                        one container, one pull of the new image (not timed here), 0 old runs")
 PY

@@ -1,12 +1,15 @@
 /*
- * libFuzzer target for the YAML locator and its two edits (updater/yamledit.c).
+ * libFuzzer target for the YAML locator, its fast path and its two edits (updater/yamledit.c,
+ * updater/yamlfast.c).
  *
- * For any input: the parse must not crash, leak or trip a sanitizer; a refused file comes
- * back with a reason and no values. For an accepted file, every tracked scalar that can be
- * spliced is spliced to a fixed text, and dockerimage45 is inserted after every dockerimage
- * that has none; each output must differ from the input only inside the replaced range (or
- * by one inserted run after the value), re-parse without refusal, read the new text at the
- * same path, and leave every other tracked value as it was.
+ * For any input: the fast event source, when it reads the input, gives exactly libyaml's events
+ * (tests/unit/yamlevents.h) and the fast path locates exactly what the full parse locates,
+ * positions and refusal included. The parse must not crash, leak or trip a sanitizer; a refused
+ * file comes back with a reason and no values. For an accepted file, every tracked scalar that
+ * can be spliced is spliced to a fixed text, and dockerimage45 is inserted after every
+ * dockerimage that has none; each output must differ from the input only inside the replaced
+ * range (or by one inserted run after the value), re-parse without refusal, read the new text
+ * at the same path, and leave every other tracked value as it was.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -16,6 +19,7 @@
 
 #include "common/buf.h"
 #include "common/err.h"
+#include "tests/unit/yamlevents.h"
 #include "updater/yamledit.h"
 
 #define PLAIN_TEXT  "demisto/python3:3.11.10.113941"
@@ -116,12 +120,30 @@ static void fuzz_insert(const char *in, size_t len, const struct yaml_doc *doc, 
 	buf_release(&out);
 }
 
+/* The fast path reads the input as libyaml does, or leaves it to the full parse. */
+static void fuzz_fast_path(const char *in, size_t size)
+{
+	struct yaml_doc fast, full;
+	char why[512];
+	int took;
+
+	require(yaml_events_check(in, size, why, sizeof(why)) >= 0,
+	        "the fast event source differs from libyaml", why);
+	yaml_doc_parse_full(&full, in, size);
+	took = yaml_doc_parse_fast(&fast, in, size);
+	require(!took || yaml_doc_identical(&fast, &full),
+	        "the fast path and the full parse locate different values", NULL);
+	yaml_doc_release(&fast);
+	yaml_doc_release(&full);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	const char *in = (const char *)data;
 	struct yaml_doc doc;
 	int side, k;
 
+	fuzz_fast_path(in, size);
 	yaml_doc_parse(&doc, in, size);
 	if (doc.refused) {
 		require(doc.reason[0] != '\0', "a refusal without a reason", NULL);

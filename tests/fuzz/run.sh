@@ -4,9 +4,12 @@
 #
 #   tests/fuzz/run.sh [SECONDS]        default 60
 #
-# Target fuzz_<name> starts from tests/fuzz/corpus/<name>/ (and <name>.dict when present).
-# New inputs go to tests/fuzz/corpus-run/<name>/ (ignored by git), crashes to
-# build/fuzz/artifacts/; a crashing input belongs in the target's golden tests once fixed.
+# Target fuzz_<name> starts from tests/fuzz/corpus/<name>/ (and <name>.dict when present), and
+# from the directories named in tests/fuzz/<name>.seeds, one a line, relative to the checkout
+# (the golden test data, the shared corpus beside the checkout when it is there): seeds are
+# read where they live, never copied. New inputs go to tests/fuzz/corpus-run/<name>/ (ignored
+# by git), crashes to build/fuzz/artifacts/; a crashing input belongs in the target's golden
+# tests once fixed.
 set -euo pipefail
 
 seconds=${1:-60}
@@ -36,11 +39,15 @@ for src in "$here"/fuzz_*.c; do
 	args=(-max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -max_len=65536
 		-print_final_stats=1 -artifact_prefix="$artifacts/$target-")
 	[ -f "$here/$name.dict" ] && args+=(-dict="$here/$name.dict")
-	seeds=("$here/corpus/$name")
-	# The config loader also starts from the documented config.
-	[ "$name" = config ] && seeds+=("$top/config")
 	log "fuzzing $target for ${seconds}s"
-	# The seed corpus is read, never written: new inputs land in the work directory.
+	seeds=("$here/corpus/$name")
+	if [ -f "$here/$name.seeds" ]; then
+		while read -r dir; do
+			case $dir in '' | '#'*) continue ;; esac
+			[ -d "$top/$dir" ] && seeds+=("$top/$dir")
+		done <"$here/$name.seeds"
+	fi
+	# Seed directories are read, never written: new inputs land in the work directory.
 	if ! "$bin" "${args[@]}" "$work" "${seeds[@]}"; then
 		log "$target failed; the input is in $artifacts"
 		status=1

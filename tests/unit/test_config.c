@@ -426,6 +426,14 @@ static void test_forge_checks(void **state)
 	assert_non_null(strstr(pr.v.v[1], "DOCKERBUMP_TEST_NO_TOKEN is not set"));
 	config_problems_release(&pr);
 
+	/* The bot's pull requests are found by their first label: there must be one. */
+	strlist_clear(&cfg.pull_request.labels);
+	config_validate(&cfg, CMD_SCAN, &pr);
+	assert_int_equal(pr.v.nr, 1);
+	assert_non_null(strstr(pr.v.v[0], "pull_request.labels is empty"));
+	config_problems_release(&pr);
+	strlist_push(&cfg.pull_request.labels, "dependencies");
+
 	/* Loopback over http is fine (the test stand-ins), and a set token satisfies. */
 	setenv("DOCKERBUMP_TEST_NO_TOKEN", "x", 1);
 	config_set_str(&cfg.pull_request.api_url, "http://127.0.0.1:8080/api/v3");

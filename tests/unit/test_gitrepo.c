@@ -724,13 +724,13 @@ static char *gitdir_listing(const char *dir)
 }
 
 /*
- * A .git the process cannot write: the error names the repository and nothing changes. Root
- * can write anywhere, so as root the commit is attempted in a child that drops to nobody.
+ * Runs `attempt` against a .git the process cannot write, and checks what it left: it must
+ * fail with DB_ERROR naming the repository, move no ref and change not a byte under .git.
+ * Root can write anywhere, so as root the attempt runs in a child that drops to nobody.
  */
-static void test_read_only_repository(void **state)
+static void expect_read_only_failure(struct fx *fx,
+                                     int (*attempt)(struct fx *fx, struct db_err *err))
 {
-	struct fx *fx = *state;
-	struct gitrepo_commit c = GITREPO_COMMIT_INIT;
 	struct db_err err = DB_ERR_INIT;
 	char *before, *after, *needle;
 	int fds[2], status, as_root = geteuid() == 0;
@@ -752,9 +752,7 @@ static void test_read_only_repository(void **state)
 		close(fds[0]);
 		if (as_root && (setgid(65534) < 0 || setuid(65534) < 0))
 			_exit(99);
-		rc = gitrepo_build_commit(&c, fx->t.repo, &fx->spec, &err);
-		if (rc == 0)
-			rc = gitrepo_update_branch(fx->t.repo, &c, &err);
+		rc = attempt(fx, &err);
 		if (write(fds[1], err.msg, strlen(err.msg)) < 0)
 			_exit(98);
 		_exit(rc == DB_ERROR ? 0 : 1);
@@ -779,6 +777,216 @@ static void test_read_only_repository(void **state)
 	free(before);
 }
 
+static int commit_loose(struct fx *fx, struct db_err *err)
+{
+	struct gitrepo_commit c = GITREPO_COMMIT_INIT;
+	int rc = gitrepo_build_commit(&c, fx->t.repo, &fx->spec, err);
+	if (rc == 0)
+		rc = gitrepo_update_branch(fx->t.repo, &c, err);
+	return rc;
+}
+
+/* A .git the process cannot write: the error names the repository and nothing changes. */
+static void test_read_only_repository(void **state)
+{
+	expect_read_only_failure(*state, commit_loose);
+}
+
+/* ---- batches: one pack for many commits ------------------------------------------------- */
+
+/* Loose objects and packs of the repository at `dir`. */
+static void object_files(const char *dir, long *loose, long *packs)
+{
+	char *out = gittest_out("cd '%s/.git/objects' && find . -path ./pack -prune -o -type f "
+	                        "-print | wc -l && ls pack | grep -c '\\.pack$' || true",
+	                        dir);
+	char *nl = strchr(out, '\n');
+	*loose = strtol(out, NULL, 10);
+	*packs = nl ? strtol(nl + 1, NULL, 10) : 0;
+	free(out);
+}
+
+#define NBATCH 3
+
+/* Three branches of different content, each its own spec over the fixture's base. */
+static void batch_specs(struct fx *fx, struct gitrepo_commit_spec *specs,
+                        struct gitrepo_change (*v)[3], char (*names)[64], char (*yml)[64])
+{
+	int i;
+	for (i = 0; i < NBATCH; i++) {
+		snprintf(names[i], sizeof(names[i]), PREFIX "demisto-python3-batch-%d", i + 1);
+		snprintf(yml[i], sizeof(yml[i]), "dockerimage: demisto/python3:3.11.10.%d\n", i);
+		v[i][0] =
+		    (struct gitrepo_change){"Packs/A/Scripts/S/S.yml", yml[i], strlen(yml[i])};
+		v[i][1] = changes[1];
+		v[i][2] = changes[2];
+		specs[i] = spec_for(&fx->t.base.id, v[i], 3);
+		specs[i].branch = names[i];
+	}
+}
+
+static void test_batch_writes_one_pack(void **state)
+{
+	struct fx *fx = *state;
+	struct gitrepo_commit c[NBATCH], st = GITREPO_COMMIT_INIT;
+	struct gitrepo_commit_spec specs[NBATCH];
+	struct gitrepo_change v[NBATCH][3];
+	char names[NBATCH][64], yml[NBATCH][64], *out;
+	struct db_err err = DB_ERR_INIT;
+	long loose0, packs0, loose, packs;
+	int i;
+
+	batch_specs(fx, specs, v, names, yml);
+	object_files(fx->t.content, &loose0, &packs0);
+	assert_int_equal(gitrepo_batch_begin(fx->t.repo, &err), 0);
+	for (i = 0; i < NBATCH; i++) {
+		memset(&c[i], 0, sizeof(c[i]));
+		if (gitrepo_build_commit(&c[i], fx->t.repo, &specs[i], &err) < 0)
+			fail_msg("%s", err.msg);
+		assert_int_equal(c[i].outcome, GITREPO_CREATED);
+	}
+	/* Everything is in memory: nothing on disk yet, and libgit2 reads it back. */
+	object_files(fx->t.content, &loose, &packs);
+	assert_int_equal(loose, loose0);
+	assert_int_equal(packs, packs0);
+	/* 3 blobs of S.yml, 2 shared ones, 3 x 5 trees (root, Packs, A, Scripts, S, ReleaseNotes
+	 * share some), 3 commits: at least 3 + 2 + 3. */
+	assert_true(gitrepo_batch_objects(fx->t.repo) >= 8);
+
+	if (gitrepo_batch_write(fx->t.repo, &err) < 0)
+		fail_msg("%s", err.msg);
+	assert_int_equal(gitrepo_batch_objects(fx->t.repo), 0);
+	object_files(fx->t.content, &loose, &packs);
+	assert_int_equal(loose, loose0);
+	assert_int_equal(packs, packs0 + 1);
+	for (i = 0; i < NBATCH; i++)
+		if (gitrepo_update_branch(fx->t.repo, &c[i], &err) < 0)
+			fail_msg("%s", err.msg);
+	gitrepo_batch_end(fx->t.repo);
+
+	gittest_sh("git -C '%s' fsck --no-progress --strict --no-dangling 2>&1", fx->t.content);
+	gittest_sh("cd '%s/.git/objects/pack' && for i in *.idx; do git verify-pack \"$i\"; done",
+	           fx->t.content);
+	for (i = 0; i < NBATCH; i++) {
+		out = gittest_out("git -C '%s' show %s:Packs/A/Scripts/S/S.yml", fx->t.content,
+		                  names[i]);
+		yml[i][strlen(yml[i]) - 1] = '\0';
+		assert_string_equal(out, yml[i]);
+		yml[i][strlen(yml[i])] = '\n';
+		free(out);
+		/* What a batch builds is what a build outside one would: up to date. */
+		if (gitrepo_branch_status(&st, fx->t.repo, &specs[i], &err) < 0)
+			fail_msg("%s", err.msg);
+		assert_int_equal(st.outcome, GITREPO_UP_TO_DATE);
+		gitrepo_commit_release(&st);
+	}
+
+	/* A second batch of the same: nothing to build, no pack written. */
+	assert_int_equal(gitrepo_batch_begin(fx->t.repo, &err), 0);
+	for (i = 0; i < NBATCH; i++) {
+		gitrepo_commit_release(&c[i]);
+		if (gitrepo_build_commit(&c[i], fx->t.repo, &specs[i], &err) < 0)
+			fail_msg("%s", err.msg);
+		assert_int_equal(c[i].outcome, GITREPO_UP_TO_DATE);
+	}
+	assert_int_equal(gitrepo_batch_objects(fx->t.repo), 0);
+	assert_int_equal(gitrepo_batch_write(fx->t.repo, &err), 0);
+	gitrepo_batch_end(fx->t.repo);
+	object_files(fx->t.content, &loose, &packs);
+	assert_int_equal(packs, packs0 + 1);
+
+	/* Outside a batch, objects are loose as before. */
+	gitrepo_commit_release(&c[0]);
+	yml[0][0] = 'D';
+	if (gitrepo_build_commit(&c[0], fx->t.repo, &specs[0], &err) < 0)
+		fail_msg("%s", err.msg);
+	object_files(fx->t.content, &loose, &packs);
+	assert_true(loose > loose0);
+	assert_int_equal(packs, packs0 + 1);
+	for (i = 0; i < NBATCH; i++)
+		gitrepo_commit_release(&c[i]);
+}
+
+static int commit_in_batch(struct fx *fx, struct db_err *err)
+{
+	struct gitrepo_commit c = GITREPO_COMMIT_INIT;
+	int rc = gitrepo_batch_begin(fx->t.repo, err);
+
+	if (rc == 0)
+		rc = gitrepo_build_commit(&c, fx->t.repo, &fx->spec, err);
+	if (rc == 0 && gitrepo_batch_objects(fx->t.repo) == 0)
+		_exit(97); /* the objects must have been kept in memory */
+	if (rc == 0)
+		rc = gitrepo_batch_write(fx->t.repo, err);
+	if (rc == 0)
+		rc = gitrepo_update_branch(fx->t.repo, &c, err);
+	gitrepo_batch_end(fx->t.repo);
+	return rc;
+}
+
+/*
+ * A batch whose pack cannot be written: the error names the repository, no ref moves, and
+ * not a byte changes under .git, not even a temporary file.
+ */
+static void test_batch_failure_leaves_nothing(void **state)
+{
+	expect_read_only_failure(*state, commit_in_batch);
+}
+
+/*
+ * Packs of every length modulo 64 (the SHA-1 padding), and one of many objects: git must find
+ * each pack and its index sound, and read every object back byte for byte.
+ */
+static void test_batch_pack_sizes(void **state)
+{
+	struct fx *fx = *state;
+	git_repository *git = gitrepo_git(fx->t.repo);
+	struct db_err err = DB_ERR_INIT;
+	struct buf data = BUF_INIT;
+	git_oid id, ids[300];
+	char *out;
+	int k, i;
+
+	for (k = 0; k < 70; k++) {
+		buf_reset(&data);
+		for (i = 0; i < k; i++)
+			buf_addch(&data, 'a' + (i * 7 + k) % 26);
+		assert_int_equal(gitrepo_batch_begin(fx->t.repo, &err), 0);
+		assert_int_equal(git_blob_create_from_buffer(&id, git, data.ptr, data.len), 0);
+		if (gitrepo_batch_write(fx->t.repo, &err) < 0)
+			fail_msg("%d bytes: %s", k, err.msg);
+		gitrepo_batch_end(fx->t.repo);
+		out = gittest_out("git -C '%s' cat-file blob %s", fx->t.content,
+		                  git_oid_tostr_s(&id));
+		assert_string_equal(out, data.ptr);
+		free(out);
+	}
+	/* Many objects, some large, some compressible and some not. */
+	assert_int_equal(gitrepo_batch_begin(fx->t.repo, &err), 0);
+	for (k = 0; k < 300; k++) {
+		buf_reset(&data);
+		for (i = 0; i < k * 97; i++)
+			buf_addch(&data,
+			          (int)((i * 2654435761u + (unsigned)k) >> (k % 2 ? 3 : 24)));
+		assert_int_equal(git_blob_create_from_buffer(&ids[k], git, data.ptr, data.len), 0);
+	}
+	if (gitrepo_batch_write(fx->t.repo, &err) < 0)
+		fail_msg("%s", err.msg);
+	gitrepo_batch_end(fx->t.repo);
+	gittest_sh("git -C '%s' fsck --no-progress --strict 2>&1 >/dev/null", fx->t.content);
+	/* verify-pack checks each pack's and index's checksum, and every entry's CRC and id. */
+	gittest_sh("cd '%s/.git/objects/pack' && test $(ls *.idx | wc -l) -ge 71 && "
+	           "for i in *.idx; do git verify-pack \"$i\"; done",
+	           fx->t.content);
+	for (k = 0; k < 300; k += 37) {
+		out = gittest_out("git -C '%s' cat-file -s %s", fx->t.content,
+		                  git_oid_tostr_s(&ids[k]));
+		assert_int_equal(strtol(out, NULL, 10), k * 97);
+		free(out);
+	}
+	buf_release(&data);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -797,6 +1005,9 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_rollback, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_identity, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_read_only_repository, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_batch_writes_one_pack, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_batch_failure_leaves_nothing, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_batch_pack_sizes, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

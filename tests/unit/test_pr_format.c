@@ -115,13 +115,6 @@ static void test_title(void **state)
 	req.tag = "1.2\n\x1b[31m";
 	pr_format_title(&a, &req);
 	assert_string_equal(a.ptr, "Update demisto/python3 to 1.2??[31m (group 17)");
-	/* The old batches keep their title. */
-	buf_reset(&a);
-	req = request(two_items, 2);
-	req.group = NULL;
-	req.batch = 1;
-	pr_format_title(&a, &req);
-	assert_string_equal(a.ptr, "Update demisto/python3 to 3.11.10.113941 (batch 1)");
 	buf_release(&a);
 	buf_release(&b);
 }
@@ -346,20 +339,6 @@ static void test_close_comment(void **state)
 	buf_release(&b);
 }
 
-static void test_outcome_names(void **state)
-{
-	struct pr_result res = PR_RESULT_INIT;
-	(void)state;
-
-	assert_string_equal(pr_outcome_name(PR_CREATED), "created");
-	assert_string_equal(pr_outcome_name(PR_UPDATED), "updated");
-	assert_string_equal(pr_outcome_name(PR_UNCHANGED), "unchanged");
-	res.url = xstrdup("https://github.com/o/r/pull/1");
-	pr_result_release(&res);
-	assert_null(res.url);
-	pr_result_release(NULL);
-}
-
 /* --- the marker ----------------------------------------------------------------------- */
 
 static void test_marker_round_trip(void **state)
@@ -543,7 +522,6 @@ int main(void)
 	    cmocka_unit_test(test_long_log_keeps_its_tail),
 	    cmocka_unit_test(test_body_stays_under_the_limit),
 	    cmocka_unit_test(test_close_comment),
-	    cmocka_unit_test(test_outcome_names),
 	    cmocka_unit_test(test_marker_round_trip),
 	    cmocka_unit_test(test_marker_parser_on_hostile_bodies),
 	    cmocka_unit_test(test_marker_parser_limits),

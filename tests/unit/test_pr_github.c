@@ -1,8 +1,7 @@
 /*
- * The GitHub backend of the forge (updater/pr_github.c through updater/forge.h), and the old
- * one-call flow (pr_github_submit), end to end against tests/stubs/ghstub.py: an in-memory
- * GitHub on loopback with its own bare repository, started by this test and stopped by its
- * PID.
+ * The GitHub backend of the forge (updater/pr_github.c through updater/forge.h), end to end
+ * against tests/stubs/ghstub.py: an in-memory GitHub on loopback with its own bare repository,
+ * started by this test and stopped by its PID.
  *
  * Every test resets the stand-in, runs the client with debug logging captured from stderr,
  * and then checks the stand-in's state and request log. After each test, everything the
@@ -794,116 +793,24 @@ static void test_writes_never_overlap(void **state)
 	forge_free(f);
 }
 
-/* --- the old flow `run` still uses ------------------------------------------------------ */
-
-static const struct pr_item py3_items[] = {
-    {"HelloWorld", "Packs/HelloWorld/Integrations/HelloWorld/HelloWorld.yml", "HelloWorld", NULL,
-     "3.10.13.83255", NULL, "ok", "ok", 0, NULL},
-};
-
-static struct pr_github *legacy_client(void)
-{
-	struct pr_github_opts opts = {0};
-	struct pr_github *gh = NULL;
-	struct db_err err = DB_ERR_INIT;
-
-	opts.api_url = srv.api_url;
-	opts.token_env = TOKEN_ENV;
-	opts.http.retries = 3;
-	opts.http.retry_base_ms = 5;
-	opts.http.retry_cap_ms = 20;
-	opts.rate_wait_cap_ms = 20;
-	opts.write_gap_ms = -1;
-	if (pr_github_new(&gh, &opts, &err) < 0)
-		fail_msg("pr_github_new: %s", err.msg);
-	return gh;
-}
-
-static struct pr_result submit_ok(struct pr_github *gh, const struct pr_request *req)
-{
-	struct pr_result res = PR_RESULT_INIT;
-	struct db_err err = DB_ERR_INIT;
-	int ret;
-
-	stubsrv_capture_begin(&srv);
-	ret = pr_github_submit(gh, &res, req, &err);
-	stubsrv_capture_end(&srv);
-	if (ret < 0)
-		fail_msg("submit '%s': %s", req->head, err.msg);
-	return res;
-}
-
-static void test_legacy_submit(void **state)
-{
-	struct pr_github *gh;
-	struct pr_request req = {0};
-	struct pr_result a, b, c, d;
-	struct db_err err = DB_ERR_INIT;
-	size_t writes;
-	(void)state;
-	NEED_STUB();
-
-	req.repo = REPO;
-	req.head = "dockerbump/demisto-python3-batch-1";
-	req.base = "main";
-	req.image = "demisto/python3";
-	req.tag = "3.11.10.113941";
-	req.batch = 1;
-	req.labels = &labels;
-	req.items = py3_items;
-	req.nr_items = 1;
-	stubsrv_branch(&srv, req.head);
-	gh = legacy_client();
-	a = submit_ok(gh, &req);
-	assert_int_equal(a.outcome, PR_CREATED);
-	req.tag = "3.11.10.116949";
-	b = submit_ok(gh, &req);
-	assert_int_equal(b.outcome, PR_UPDATED);
-	assert_int_equal(b.number, a.number);
-	writes = stubsrv_writes(&srv);
-	c = submit_ok(gh, &req);
-	assert_int_equal(c.outcome, PR_UNCHANGED);
-	assert_int_equal(stubsrv_writes(&srv), writes);
-
-	/* Someone opened it between our look and our create: found and brought up to date. */
-	stubsrv_reset(&srv);
-	stubsrv_fault(&srv, "{\"method\": \"POST\", \"path\": \"/repos/demisto/content/pulls\", "
-	                    "\"kind\": \"exists\"}");
-	d = submit_ok(gh, &req);
-	assert_int_equal(d.outcome, PR_UPDATED);
-	assert_int_equal(stubsrv_count(&srv, "GET", "/repos/demisto/content/pulls"), 2);
-
-	/* Errors of the old flow. */
-	req.repo = "not a repo";
-	{
-		struct pr_result e = PR_RESULT_INIT;
-		EXPECT_CODE(DB_EUSAGE, &err, pr_github_submit(gh, &e, &req, &err));
-		assert_non_null(strstr(err.msg, "'not a repo'"));
-		assert_null(e.url);
-	}
-	pr_result_release(&a);
-	pr_result_release(&b);
-	pr_result_release(&c);
-	pr_result_release(&d);
-	pr_github_free(gh);
-}
-
 static void test_missing_token(void **state)
 {
-	struct pr_github_opts opts = {0};
-	struct pr_github *gh = NULL;
+	struct forge_opts opts = {0};
+	struct forge *f = NULL;
 	struct db_err err = DB_ERR_INIT;
 	(void)state;
 
 	unsetenv("DOCKERBUMP_TEST_NO_TOKEN");
+	opts.provider = FORGE_GITHUB;
 	opts.api_url = "https://ghe.example.com/api/v3";
 	opts.token_env = "DOCKERBUMP_TEST_NO_TOKEN";
-	assert_int_equal(pr_github_new(&gh, &opts, &err), DB_EAUTH);
-	assert_null(gh);
+	opts.repo = REPO;
+	assert_int_equal(forge_new(&f, &opts, &err), DB_EAUTH);
+	assert_null(f);
 	assert_non_null(strstr(err.msg, "'DOCKERBUMP_TEST_NO_TOKEN'"));
 	db_err_clear(&err);
 	setenv("DOCKERBUMP_TEST_NO_TOKEN", "abc\r\nX-Injected: 1", 1);
-	assert_int_equal(pr_github_new(&gh, &opts, &err), DB_EAUTH);
+	assert_int_equal(forge_new(&f, &opts, &err), DB_EAUTH);
 	assert_null(strstr(err.msg, "X-Injected"));
 	unsetenv("DOCKERBUMP_TEST_NO_TOKEN");
 }
@@ -937,7 +844,6 @@ int main(void)
 	    FORGETEST(test_faults_become_clear_errors),
 	    FORGETEST(test_redirect_to_another_host_is_refused),
 	    FORGETEST(test_writes_never_overlap),
-	    FORGETEST(test_legacy_submit),
 	    cmocka_unit_test(test_missing_token),
 	};
 

@@ -47,9 +47,8 @@ static void test_image_names(void **state)
 
 	(void)state;
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
-		if (registry_image_name_valid(cases[i].name) != cases[i].valid)
-			fail_msg("registry_image_name_valid(\"%s\") != %d", cases[i].name,
-			         cases[i].valid);
+		if (image_name_valid(cases[i].name) != cases[i].valid)
+			fail_msg("image_name_valid(\"%s\") != %d", cases[i].name, cases[i].valid);
 }
 
 static struct registry_client *client(enum registry_api api, const char *url, const char *dir,

@@ -83,6 +83,64 @@ static void test_regression_rule(void **state)
 	}
 }
 
+/* Tests level: a test that passes in the old image and fails or errors in the new one
+ * regresses, whatever else failed before. */
+static void test_per_test_regression(void **state)
+{
+	static const struct verify_test old_tests[] = {
+	    {"t.py::test_always_fails", "failed"},
+	    {"t.py::test_a", "passed"},
+	    {"t.py::test_b", "passed"},
+	    {"t.py::test_c", "passed"},
+	    {"t.py::test_skipped", "skipped"},
+	};
+	static const struct verify_test one_to_three[] = {
+	    {"t.py::test_always_fails", "failed"},
+	    {"t.py::test_a", "passed"},
+	    {"t.py::test_b", "failed"},
+	    {"t.py::test_c", "error"},
+	    {"t.py::test_skipped", "failed"},
+	};
+	static const struct verify_test better[] = {
+	    {"t.py::test_always_fails", "passed"},
+	    {"t.py::test_a", "passed"},
+	    {"t.py::test_b", "passed"},
+	    {"t.py::test_c", "passed"},
+	};
+	static const struct verify_test renamed[] = {{"t.py::test_other", "passed"}};
+	struct verify_side o, n;
+
+	(void)state;
+	memset(&o, 0, sizeof(o));
+	memset(&n, 0, sizeof(n));
+	o.outcome = n.outcome = VERIFY_OUTCOME_EXCEPTION;
+	o.exception_type = n.exception_type = "TestsFailed";
+	o.tests = old_tests;
+	o.nr_tests = 5;
+	/* 1 failure -> 3: the same outcome and type, but test_b and test_c regressed (a
+	 * skipped test that now fails did not pass before: not counted). */
+	n.tests = one_to_three;
+	n.nr_tests = 5;
+	assert_true(verify_regressed(&o, &n));
+	/* Better in the new image: no regression. */
+	n.outcome = VERIFY_OUTCOME_OK;
+	n.exception_type = NULL;
+	n.tests = better;
+	n.nr_tests = 4;
+	assert_false(verify_regressed(&o, &n));
+	/* Tests gone from a new run that passed (none lost) vs one that failed to collect. */
+	n.tests = renamed;
+	n.nr_tests = 1;
+	assert_false(verify_regressed(&o, &n));
+	n.outcome = VERIFY_OUTCOME_EXCEPTION;
+	n.exception_type = "TestsFailed";
+	assert_true(verify_regressed(&o, &n));
+	/* The same tests failing the same way: nothing new. */
+	n.tests = old_tests;
+	n.nr_tests = 5;
+	assert_false(verify_regressed(&o, &n));
+}
+
 static void test_outcome_names(void **state)
 {
 	(void)state;
@@ -159,12 +217,23 @@ static void test_messages_to_outcomes(void **state)
 	     SK,
 	     NULL,
 	     1},
-	    /* Unknown types and odd shapes are ignored, not fatal. */
-	    {{"{\"type\":\"mystery\"}", "{\"args\":[]}", "{\"type\":\"result\",\"args\":7}",
+	    /* Odd shapes of known messages say nothing... */
+	    {{"{\"type\":\"result\",\"args\":7}", "{\"type\":\"entryLog\"}",
+	      "{\"type\":\"tests\",\"args\":{\"tests\":[7,{\"id\":1}]}}",
 	      "{\"type\":\"completed\",\"args\":\"x\"}", NULL},
 	     OK,
 	     NULL,
 	     1},
+	    /* ...but a message no loop sends is a protocol violation: a crash. */
+	    {{"{\"type\":\"mystery\"}", "{\"type\":\"completed\"}", NULL}, CR, NULL, 0},
+	    {{"{\"args\":[]}", "{\"type\":\"completed\"}", NULL}, CR, NULL, 0},
+	    {{"{\"type\":\"hello\",\"args\":{}}", "{\"type\":\"completed\"}", NULL}, CR, NULL, 0},
+	    /* The loop could not run the item as it must: nothing is known, nothing cached. */
+	    {{"{\"type\":\"error\",\"args\":{\"message\":\"cannot become uid 65534\"}}",
+	      "{\"type\":\"completed\"}", NULL},
+	     ER,
+	     NULL,
+	     0},
 	};
 	size_t i;
 
@@ -184,6 +253,94 @@ static void test_messages_to_outcomes(void **state)
 		vrec_release(&r);
 		buf_release(&answers);
 	}
+}
+
+/* Every line the loop may meet, through the same function the engine uses. */
+static void test_hostile_lines(void **state)
+{
+	static const struct {
+		const char *line;
+		size_t len; /* 0: strlen */
+		int ret;
+		const char *in_log; /* or NULL */
+	} rows[] = {
+	    /* What json.dumps writes for 'x\udcff': jansson refuses a lone surrogate. */
+	    {"{\"type\":\"exception\",\"args\":{\"type\":\"ValueError\",\"message\":\"x\\udcff\"}}",
+	     0, -1, "protocol violation"},
+	    {"{\"type\":\"entryLog\",\"args\":{\"message\":\"\\ud800 high alone\"}}", 0, -1,
+	     "protocol violation"},
+	    /* Invalid UTF-8 in a log. */
+	    {"{\"type\":\"entryLog\",\"args\":{\"message\":\"bad \xff\xfe bytes\"}}", 0, -1,
+	     "protocol violation"},
+	    /* A NUL, escaped or raw. */
+	    {"{\"type\":\"entryLog\",\"args\":{\"message\":\"a\\u0000b\"}}", 0, -1,
+	     "protocol violation"},
+	    {"{\"type\":\"entryLog\",\"args\":{\"message\":\"a\0b\"}}", 44, -1,
+	     "protocol violation"},
+	    /* Not JSON, not an object, cut short, NaN. */
+	    {"Traceback (most recent call last):", 0, -1, "does not parse"},
+	    {"[1, 2]", 0, -1, "not a JSON object"},
+	    {"{\"type\": \"result\", \"args\": {\"results\"", 0, -1, "does not parse"},
+	    {"{\"type\":\"result\",\"args\":{\"results\":NaN}}", 0, -1, "does not parse"},
+	    /* What the loop writes instead: the escapes as text, pairs kept. */
+	    {"{\"type\":\"entryLog\",\"args\":{\"message\":\"x\\\\udcff and \\\\x00\"}}", 0, 0,
+	     "x\\udcff and \\x00"},
+	    {"{\"type\":\"entryLog\",\"args\":{\"message\":\"pair \\ud83d\\ude00\"}}", 0, 0,
+	     "pair \xf0\x9f\x98\x80"},
+	};
+	struct buf big = BUF_INIT, answers = BUF_INIT;
+	struct vrec r;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		size_t len = rows[i].len ? rows[i].len : strlen(rows[i].line), k;
+		int ret;
+		vrec_init(&r);
+		ret = verify_proto_line(&r, rows[i].line, len, &answers);
+		if (ret != rows[i].ret)
+			fail_msg("row %zu: returned %d, want %d (%s)", i, ret, rows[i].ret,
+			         r.log.ptr);
+		if (ret < 0) {
+			/* The run is over: a crash, never cached, whatever comes after. */
+			assert_int_equal(r.outcome, VERIFY_OUTCOME_CRASH);
+			assert_false(r.cacheable);
+			assert_non_null(strstr(r.message, "protocol violation"));
+			verify_proto_line(&r, "{\"type\":\"completed\"}", 20, &answers);
+			assert_int_equal(r.outcome, VERIFY_OUTCOME_CRASH);
+			assert_false(r.cacheable);
+		}
+		/* What it says about the line is text any report can carry. */
+		for (k = 0; r.message && r.message[k]; k++)
+			assert_true((unsigned char)r.message[k] >= 0x20 &&
+			            (unsigned char)r.message[k] < 0x7f);
+		if (rows[i].in_log && !strstr(r.log.ptr, rows[i].in_log) &&
+		    !(r.message && strstr(r.message, rows[i].in_log)))
+			fail_msg("row %zu: '%s' not in '%s'", i, rows[i].in_log, r.log.ptr);
+		vrec_release(&r);
+	}
+
+	/* A 10 MB message is a message: the item's exception, its log capped. */
+	vrec_init(&r);
+	buf_adds(&big, "{\"type\":\"entryLog\",\"args\":{\"message\":\"");
+	for (i = 0; i < 10u << 20; i += 64)
+		buf_adds(&big, "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcde ");
+	buf_adds(&big, "\"}}");
+	assert_int_equal(verify_proto_line(&r, big.ptr, big.len, &answers), 0);
+	buf_reset(&big);
+	buf_adds(&big, "{\"type\":\"exception\",\"args\":{\"type\":\"ValueError\",\"message\":\"");
+	for (i = 0; i < 10u << 20; i += 8)
+		buf_adds(&big, "\\u00e9xyz");
+	buf_adds(&big, "\"}}");
+	assert_int_equal(verify_proto_line(&r, big.ptr, big.len, &answers), 0);
+	assert_int_equal(verify_proto_line(&r, "{\"type\":\"completed\"}", 20, &answers), 1);
+	assert_int_equal(r.outcome, VERIFY_OUTCOME_EXCEPTION);
+	assert_string_equal(r.exception_type, "ValueError");
+	assert_true(r.log.len <= VERIFY_LOG_CAP);
+	assert_int_equal(answers.len, 0);
+	vrec_release(&r);
+	buf_release(&big);
+	buf_release(&answers);
 }
 
 static void test_sync_requests_get_answers(void **state)
@@ -262,40 +419,36 @@ static void test_base64(void **state)
 	}
 }
 
-/* The tar is read back by the system's tar. */
-static void test_tar(void **state)
+/* The item's folder travels as a JSON map of paths to base64; no path can leave the folder. */
+static void test_files_json(void **state)
 {
-	static const char long_dir[] = "a-rather-long-directory-name-that-goes-on-and-on-and-on/"
-	                               "and-on-and-on-and-on-and-on-and-on-and-on";
-	char long_path[256], tarpath[] = "/tmp/dockerbump-tar.XXXXXX";
-	struct verify_file files[3] = {
-	    {"Foo.py", "print(1)\n", 9}, {"test_data/input.json", "{}", 2}, {long_path, "x", 1}};
-	struct verify_file bad[] = {{"../escape.py", "x", 1}};
+	struct verify_file files[3] = {{"Foo.py", "print(1)\n", 9},
+	                               {"test_data/input.json", "{}", 2},
+	                               {"bin/raw", "\x00\xff", 2}};
+	static const char *const bad[] = {"../escape.py", "/etc/passwd", "a//b", "a/../../b", ""};
 	struct db_err err = DB_ERR_INIT;
-	struct buf tar = BUF_INIT;
-	struct proc_result r;
-	const char *argv[] = {"tar", "-tf", tarpath, NULL};
-	int fd;
+	json_t *map;
+	size_t i;
 
 	(void)state;
-	snprintf(long_path, sizeof(long_path), "%s/Foo_test.py", long_dir);
-	assert_int_equal(verify_tar(&tar, files, 3, &err), 0);
-	assert_int_equal(tar.len % 512, 0);
-	fd = mkstemp(tarpath);
-	assert_true(fd >= 0);
-	assert_int_equal(write(fd, tar.ptr, tar.len), (ssize_t)tar.len);
-	close(fd);
-	proc_result_init(&r);
-	assert_int_equal(proc_run(&r, argv, NULL, 0, 10000, 1 << 16, &err), 0);
-	assert_int_equal(r.code, 0);
-	assert_non_null(strstr(r.out.ptr, "Foo.py\n"));
-	assert_non_null(strstr(r.out.ptr, "test_data/input.json\n"));
-	assert_non_null(strstr(r.out.ptr, long_path));
-	proc_result_release(&r);
-	unlink(tarpath);
-	buf_reset(&tar);
-	assert_int_equal(verify_tar(&tar, bad, 1, &err), DB_EPARSE);
-	buf_release(&tar);
+	map = verify_files_json(files, 3, &err);
+	assert_non_null(map);
+	assert_int_equal(json_object_size(map), 3);
+	assert_string_equal(json_string_value(json_object_get(map, "Foo.py")), "cHJpbnQoMSkK");
+	assert_string_equal(json_string_value(json_object_get(map, "test_data/input.json")),
+	                    "e30=");
+	assert_string_equal(json_string_value(json_object_get(map, "bin/raw")), "AP8=");
+	json_decref(map);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct verify_file f = {bad[i], "x", 1};
+		db_err_clear(&err);
+		assert_null(verify_files_json(&f, 1, &err));
+		assert_int_equal(err.code, DB_EPARSE);
+	}
+	/* The same path twice. */
+	files[1].path = "Foo.py";
+	db_err_clear(&err);
+	assert_null(verify_files_json(files, 2, &err));
 }
 
 static void test_session_validates(void **state)
@@ -407,13 +560,15 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_regression_rule),
+	    cmocka_unit_test(test_per_test_regression),
 	    cmocka_unit_test(test_outcome_names),
 	    cmocka_unit_test(test_python_for_image),
 	    cmocka_unit_test(test_messages_to_outcomes),
+	    cmocka_unit_test(test_hostile_lines),
 	    cmocka_unit_test(test_sync_requests_get_answers),
 	    cmocka_unit_test(test_log_is_capped),
 	    cmocka_unit_test(test_base64),
-	    cmocka_unit_test(test_tar),
+	    cmocka_unit_test(test_files_json),
 	    cmocka_unit_test(test_session_validates),
 	    cmocka_unit_test(test_no_engine),
 	    cmocka_unit_test(test_image_reference_checked),

@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -130,7 +131,7 @@ static void peer_start(struct peer *p, const char *py)
 	hello = peer_recv(p);
 	assert_string_equal(type_of(hello), "hello");
 	assert_int_equal(
-	    json_integer_value(json_object_get(json_object_get(hello, "args"), "protocol")), 1);
+	    json_integer_value(json_object_get(json_object_get(hello, "args"), "protocol")), 2);
 	json_decref(hello);
 }
 
@@ -348,6 +349,9 @@ static const struct expect cases[] = {
      "assert demisto.args() == {}\n"
      "assert demisto.command() == ''\n",
      0, VERIFY_OUTCOME_OK, NULL, "[info] informed twice"},
+    /* demisto.error() is a synchronous request named "error", like any other. */
+    {"ErrorLog", "demisto.error('noted')\ndemisto.results('after the error log')\n", 0,
+     VERIFY_OUTCOME_OK, NULL, "[error] noted"},
     {"Integration", "assert demisto.command() == 'test-module'\ndemisto.results('ok')\n", 1,
      VERIFY_OUTCOME_OK, NULL, "[result] \"ok\""},
     {"MockFallback", "assert demisto.getCustomThing() == 42\n", 0, VERIFY_OUTCOME_OK, NULL, NULL},
@@ -383,11 +387,60 @@ static const struct expect cases[] = {
      "    time.sleep(3600)\n"
      "demisto.results('parent done')\n",
      0, VERIFY_OUTCOME_OK, NULL, "parent done"},
-    /* Stops the loop itself: only the backstop on this side ends it, then a new loop runs
-     * the next item. */
-    {"StopsLoop", "import os, signal, time\nos.kill(os.getppid(), signal.SIGSTOP)\n", 0,
-     VERIFY_OUTCOME_TIMEOUT, NULL, "container was killed"},
+    /* Stops, then kills, the warm parent it was forked from (the same user): the next items
+     * do not notice. (Cold, under Python 2, the parent is the loop: left alone here.) */
+    {"StopsParent",
+     "import os, signal\nppid = os.getppid()\n"
+     "if 'zygote' in open('/proc/%d/cmdline' % ppid).read():\n"
+     "    os.kill(ppid, signal.SIGSTOP)\n"
+     "demisto.results('stopped')\n",
+     0, VERIFY_OUTCOME_OK, NULL, "stopped"},
+    {"AfterStopParent", "demisto.results('still here')\n", 0, VERIFY_OUTCOME_OK, NULL,
+     "still here"},
+    {"KillsParent",
+     "import os, signal\nppid = os.getppid()\n"
+     "if 'zygote' in open('/proc/%d/cmdline' % ppid).read():\n"
+     "    os.kill(ppid, signal.SIGKILL)\n"
+     "demisto.results('killed')\n",
+     0, VERIFY_OUTCOME_OK, NULL, "killed"},
+    {"AfterKillParent", "from CommonServerPython import *\nreturn_results(_private_helper())\n", 0,
+     VERIFY_OUTCOME_OK, NULL, "private"},
+    /* Stops the loop itself (here the same user): only the backstop on this side ends it,
+     * then a new loop runs the next item. */
+    {"StopsLoop",
+     "import os, signal\n"
+     "def parent(pid):\n"
+     "    return int(open('/proc/%d/stat' % pid).read().rsplit(')', 1)[1].split()[1])\n"
+     "pid = os.getppid()\n"
+     "if 'zygote' in open('/proc/%d/cmdline' % pid).read():\n"
+     "    pid = parent(pid)\n"
+     "os.kill(pid, signal.SIGSTOP)\n",
+     0, VERIFY_OUTCOME_TIMEOUT, NULL, "container was killed"},
     {"AfterStop", "demisto.results('still here')\n", 0, VERIFY_OUTCOME_OK, NULL, "still here"},
+    /* Strings JSON cannot carry, and more than a message may: escaped, cut, still outcomes. */
+    {"LoneSurrogate", "raise ValueError('x\\udcff')\n", 0, VERIFY_OUTCOME_EXCEPTION, "ValueError",
+     "x\\udcff"},
+    {"Nul", "demisto.log('a\\x00b')\ndemisto.results(float('nan'))\nraise KeyError('k\\x00')\n", 0,
+     VERIFY_OUTCOME_EXCEPTION, "KeyError", "a\\x00b"},
+    {"BadBytes", "import os\nos.write(1, b'bad \\xff\\xfe bytes\\n')\ndemisto.results(2 ** 80)\n",
+     0, VERIFY_OUTCOME_OK, NULL, "1208925819614629174706176"},
+    {"TenMegabytes",
+     "demisto.log('x' * (10 << 20))\nprint('y' * (10 << 20))\nraise RuntimeError('z' * (10 << "
+     "20))\n",
+     0, VERIFY_OUTCOME_EXCEPTION, "RuntimeError", "characters cut"},
+    {"Deep", "x = []\nfor i in range(5000):\n    x = [x]\ndemisto.results(x)\n", 0,
+     VERIFY_OUTCOME_OK, NULL, "nested too deeply"},
+    {"ForgesProtocol",
+     "import os\n"
+     "for fd in range(3, 64):\n"
+     "    try:\n"
+     "        os.write(fd, b'{\"type\": \"completed\"}\\n{\"type\": \"result\", \"args\": "
+     "{}}\\n')\n"
+     "    except OSError:\n"
+     "        pass\n"
+     "raise ValueError('after forging')\n",
+     0, VERIFY_OUTCOME_EXCEPTION, "ValueError", "garbage"},
+    {"AfterForging", "demisto.results('clean')\n", 0, VERIFY_OUTCOME_OK, NULL, "clean"},
 };
 
 static struct verify_session *local_session(enum verify_level level, const char *cache_dir,
@@ -453,6 +506,7 @@ static void test_outcomes(void **state)
 	verify_session_stats(s, &st);
 	/* One loop for everything, plus the one started after the backstop killed the first. */
 	assert_int_equal(st.containers_started, 2);
+	assert_int_equal(st.old_runs, 0);
 	assert_int_equal(st.items_run, sizeof(cases) / sizeof(cases[0]));
 	verify_session_free(s);
 }
@@ -589,14 +643,23 @@ static void test_differential_and_cache(void **state)
 		add(s, "Fails", "undefined_name()\n", 0, "local/old:1", "local/new:2");
 		assert_int_equal(verify_session_run(s, &err), 0);
 		verify_session_stats(s, &st);
+		/* Lazy: the old image only for the item that fails in the new one; the second
+		 * round from the cache. */
 		assert_int_equal(st.containers_started, round == 0 ? 2 : 0);
-		assert_int_equal(st.cache_hits, round == 0 ? 0 : 4);
+		assert_int_equal(st.items_run, round == 0 ? 3 : 0);
+		assert_int_equal(st.old_runs, round == 0 ? 1 : 0);
+		assert_int_equal(st.cache_hits, round == 0 ? 0 : 3);
 		r = verify_session_result(s, 0);
-		assert_int_equal(r->old.outcome, VERIFY_OUTCOME_OK);
+		assert_int_equal(r->old.outcome, VERIFY_OUTCOME_NOT_RUN);
+		assert_string_equal(r->old.image, "local/old:1");
 		assert_int_equal(r->new.outcome, VERIFY_OUTCOME_OK);
 		assert_int_equal(r->new.cached, round);
 		assert_false(r->regressed);
+		assert_false(verify_result_blocks(r));
+		assert_null(r->why);
 		r = verify_session_result(s, 1);
+		assert_int_equal(r->old.outcome, VERIFY_OUTCOME_EXCEPTION);
+		assert_int_equal(r->old.cached, round);
 		assert_int_equal(r->new.outcome, VERIFY_OUTCOME_EXCEPTION);
 		assert_string_equal(r->new.exception_type, "NameError");
 		assert_false(r->regressed);
@@ -610,6 +673,112 @@ static void test_differential_and_cache(void **state)
 		proc_run(&r, argv, NULL, 0, 10000, 1024, &err);
 		proc_result_release(&r);
 	}
+}
+
+/*
+ * A loop that writes what the old one wrote for ValueError('x\udcff'), a lone surrogate that
+ * jansson refuses, once: that item is a crash (a protocol violation, never ok), its container
+ * is replaced, and the next item runs in the new one.
+ */
+static void test_unparseable_line_is_a_crash(void **state)
+{
+	static const char fake[] =
+	    "import json, os, sys\n"
+	    "h = b''\n"
+	    "while not h.endswith(b'\\n'):\n"
+	    "    h += os.read(0, 1)\n"
+	    "n = int(h)\n"
+	    "while n > 0:\n"
+	    "    n -= len(os.read(0, n))\n"
+	    "out = sys.stdout\n"
+	    "out.write(json.dumps({'type': 'hello', 'args': {'protocol': 2}}) + '\\n')\n"
+	    "out.flush()\n"
+	    "mark = os.environ['DOCKERBUMP_TEST_MARK']\n"
+	    "for line in sys.stdin:\n"
+	    "    req = json.loads(line)\n"
+	    "    if req.get('type') == 'exit':\n"
+	    "        break\n"
+	    "    if not os.path.exists(mark):\n"
+	    "        open(mark, 'w').close()\n"
+	    "        out.write('{\"type\": \"exception\", \"args\": {\"type\": \"ValueError\", '\n"
+	    "                  '\"message\": \"x\\\\udcff\"}}\\n')\n"
+	    "    else:\n"
+	    "        out.write(json.dumps({'type': 'result', 'args': {'results': 'fine'}}) + "
+	    "'\\n')\n"
+	    "    out.write(json.dumps({'type': 'completed', 'args': {}}) + '\\n')\n"
+	    "    out.flush()\n";
+	char dir[] = "/tmp/dockerbump-fakeloop.XXXXXX", script[128], wrapper[128], mark[128];
+	struct verify_opts o;
+	struct verify_session *s;
+	struct db_err err = DB_ERR_INIT;
+	struct verify_stats st;
+	const struct verify_result *r;
+	FILE *f;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(script, sizeof(script), "%s/fake.py", dir);
+	snprintf(wrapper, sizeof(wrapper), "%s/python", dir);
+	snprintf(mark, sizeof(mark), "%s/mark", dir);
+	assert_non_null(f = fopen(script, "w"));
+	fputs(fake, f);
+	fclose(f);
+	/* Called as `python -c BOOTSTRAP`: runs the fake loop instead (the engine's check that
+	 * the interpreter runs goes to the real one). */
+	assert_non_null(f = fopen(wrapper, "w"));
+	fprintf(f,
+	        "#!/bin/sh\ncase \"$2\" in 'import json, select') exec '%s' \"$@\";; esac\n"
+	        "exec '%s' '%s'\n",
+	        python(), python(), script);
+	fclose(f);
+	assert_int_equal(chmod(wrapper, 0755), 0);
+	setenv("DOCKERBUMP_TEST_MARK", mark, 1);
+	verify_opts_init(&o);
+	o.local_python = wrapper;
+	o.cache_dir = "";
+	o.timeout_s = 5;
+	assert_int_equal(verify_session_new(&s, &o, &err), 0);
+	add(s, "Surrogate", "raise ValueError('x\\udcff')\n", 0, NULL, "local/python:1");
+	add(s, "Next", "demisto.results('fine')\n", 0, NULL, "local/python:1");
+	assert_int_equal(verify_session_run(s, &err), 0);
+	r = verify_session_result(s, 0);
+	assert_int_equal(r->new.outcome, VERIFY_OUTCOME_CRASH);
+	assert_non_null(strstr(r->new.message, "protocol violation"));
+	r = verify_session_result(s, 1);
+	assert_int_equal(r->new.outcome, VERIFY_OUTCOME_OK);
+	verify_session_stats(s, &st);
+	assert_int_equal(st.containers_started, 2);
+	verify_session_free(s);
+	unsetenv("DOCKERBUMP_TEST_MARK");
+	unlink(mark);
+	unlink(script);
+	unlink(wrapper);
+	rmdir(dir);
+}
+
+/* Code (and modules) far longer than any message the loop sends reach the item whole. */
+static void test_long_code(void **state)
+{
+	struct verify_session *s = local_session(VERIFY_LOAD, "", python());
+	struct db_err err = DB_ERR_INIT;
+	struct buf code = BUF_INIT;
+	const struct verify_result *r;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < 20000; i++)
+		buf_addf(&code,
+		         "value_%zu = %zu  # padding the source past what a message carries\n", i,
+		         i);
+	buf_adds(&code, "demisto.results('last line: %d' % value_19999)\n");
+	add(s, "Long", code.ptr, 0, NULL, "local/python:1");
+	assert_int_equal(verify_session_run(s, &err), 0);
+	r = verify_session_result(s, 0);
+	if (r->new.outcome != VERIFY_OUTCOME_OK || !strstr(r->new.log, "last line: 19999"))
+		fail_msg("Long: %s %s\n%s", verify_outcome_name(r->new.outcome),
+		         r->new.message ? r->new.message : "", r->new.log);
+	buf_release(&code);
+	verify_session_free(s);
 }
 
 /* The benchmark's baseline: a new loop for every item. */
@@ -647,6 +816,8 @@ int main(void)
 	    cmocka_unit_test(test_tests_level),
 	    cmocka_unit_test(test_tests_level_without_pytest),
 	    cmocka_unit_test(test_differential_and_cache),
+	    cmocka_unit_test(test_long_code),
+	    cmocka_unit_test(test_unparseable_line_is_a_crash),
 	    cmocka_unit_test(test_no_reuse),
 	};
 	int failed = cmocka_run_group_tests(tests, NULL, NULL);

@@ -26,6 +26,7 @@
 #include "common/err.h"
 #include "common/fileio.h"
 #include "updater/yamledit.h"
+#include "yamlevents.h"
 
 #define NEW_IMAGE "demisto/python3:3.11.10.113941"
 
@@ -188,13 +189,39 @@ static int next_row(char **cursor, char **f, int nf, const char *table)
 	return 0;
 }
 
+/*
+ * The fast path and the full parse agree on `data`: the fast event source gives libyaml's
+ * events, and yaml_doc_parse_fast() fills exactly what yaml_doc_parse_full() fills, or leaves
+ * the file to it. Returns whether the fast path read it.
+ */
+static int check_both(const char *name, const char *data, size_t len)
+{
+	struct yaml_doc full, fast;
+	char why[512];
+	int events = yaml_events_check(data, len, why, sizeof(why)), took;
+
+	if (events < 0)
+		fail_msg("%s: %s", name, why);
+	yaml_doc_parse_full(&full, data, len);
+	took = yaml_doc_parse_fast(&fast, data, len);
+	if (took && !yaml_doc_identical(&fast, &full))
+		fail_msg("%s: the fast path and the full parse differ", name);
+	/* It takes every file its event source reads, unless the file is refused. */
+	if (took != (events == 1 && !full.refused))
+		fail_msg("%s: fast path %d, events %d, refused %d", name, took, events,
+		         full.refused);
+	yaml_doc_release(&fast);
+	yaml_doc_release(&full);
+	return took;
+}
+
 /* ---- golden cases ------------------------------------------------------------------------ */
 
 struct gcase {
 	char *name, *where, *op, *new_text, *expect;
 };
 
-static void run_case(const char *dir, const struct gcase *c)
+static void run_case(const char *dir, const struct gcase *c, size_t *fast)
 {
 	struct buf path = BUF_INIT, in = BUF_INIT, out = BUF_INIT, out2 = BUF_INIT;
 	struct yaml_doc doc, redoc, redoc2;
@@ -206,6 +233,7 @@ static void run_case(const char *dir, const struct gcase *c)
 	memset(&redoc2, 0, sizeof(redoc2));
 	buf_addf(&path, "%s/%s.yml", dir, c->name);
 	read_or_fail(&in, path.ptr);
+	*fast += check_both(c->name, in.ptr, in.len);
 	yaml_doc_parse(&doc, in.ptr, in.len);
 	buf_reset(&path);
 	buf_addf(&path, "%s/%s.out.yml", dir, c->name);
@@ -250,6 +278,8 @@ static void run_case(const char *dir, const struct gcase *c)
 		fail_msg("%s: unknown operation '%s'", c->name, c->op);
 	}
 out:
+	check_both(c->name, out.ptr, out.len);
+	check_both(c->name, out2.ptr, out2.len);
 	yaml_doc_release(&redoc2);
 	yaml_doc_release(&redoc);
 	yaml_doc_release(&doc);
@@ -264,7 +294,7 @@ static void test_golden(void **state)
 	const char *dir = DOCKERBUMP_TEST_DATA "/yamledit";
 	struct buf tsv = BUF_INIT, path = BUF_INIT;
 	char *cursor, *f[5];
-	size_t n = 0;
+	size_t n = 0, fast = 0;
 	(void)state;
 
 	buf_addf(&path, "%s/cases.tsv", dir);
@@ -273,11 +303,12 @@ static void test_golden(void **state)
 	while (next_row(&cursor, f, 5, "cases.tsv")) {
 		struct gcase c;
 		c.name = f[0], c.where = f[1], c.op = f[2], c.new_text = f[3], c.expect = f[4];
-		run_case(dir, &c);
+		run_case(dir, &c, &fast);
 		n++;
 	}
-	print_message("%zu golden cases\n", n);
+	print_message("%zu golden cases, %zu of their inputs read by the fast path\n", n, fast);
 	assert_true(n >= 25);
+	assert_true(fast >= n / 3);
 	buf_release(&path);
 	buf_release(&tsv);
 }
@@ -358,7 +389,7 @@ static const char *image_tag(const char *image)
 	return colon && (!slash || colon > slash) ? colon + 1 : NULL;
 }
 
-static void check_corpus_row(const char *dir, char **f, size_t *bumped)
+static void check_corpus_row(const char *dir, char **f, size_t *bumped, size_t *fast)
 {
 	const char *path = f[0], *image = f[2], *loc = f[3], *flag = f[4];
 	int has45 = !strcmp(f[5], "yes"), has_alt = !strcmp(f[6], "yes");
@@ -370,6 +401,7 @@ static void check_corpus_row(const char *dir, char **f, size_t *bumped)
 	memset(&redoc, 0, sizeof(redoc));
 	buf_addf(&full, "%s/%s", dir, path);
 	read_or_fail(&in, full.ptr);
+	*fast += check_both(path, in.ptr, in.len);
 	yaml_doc_parse(&doc, in.ptr, in.len);
 	if (doc.refused)
 		fail_msg("%s: refused: %s", path, doc.reason);
@@ -430,7 +462,7 @@ static void test_corpus(void **state)
 	char *dir = corpus_dir(), *cursor, *f[7];
 	struct buf tsv = BUF_INIT, path = BUF_INIT;
 	struct pathlist all = {0};
-	size_t rows = 0, bumped = 0, i;
+	size_t rows = 0, bumped = 0, fast = 0, i;
 	(void)state;
 
 	if (!dir) {
@@ -443,7 +475,7 @@ static void test_corpus(void **state)
 	cursor = tsv.ptr;
 	next_row(&cursor, f, 7, "EXPECTED.tsv"); /* the header */
 	while (next_row(&cursor, f, 7, "EXPECTED.tsv")) {
-		check_corpus_row(dir, f, &bumped);
+		check_corpus_row(dir, f, &bumped, &fast);
 		for (i = 0; i < all.nr; i++)
 			if (all.v[i] && !strcmp(all.v[i], f[0])) {
 				free(all.v[i]);
@@ -460,6 +492,7 @@ static void test_corpus(void **state)
 			continue;
 		full = xasprintf("%s/%s", dir, all.v[i]);
 		read_or_fail(&in, full);
+		fast += check_both(all.v[i], in.ptr, in.len);
 		yaml_doc_parse(&doc, in.ptr, in.len);
 		if (doc.refused)
 			fail_msg("%s: refused: %s", all.v[i], doc.reason);
@@ -467,7 +500,8 @@ static void test_corpus(void **state)
 		buf_release(&in);
 		free(full);
 	}
-	print_message("%zu corpus files checked, %zu bumped\n", rows, bumped);
+	print_message("%zu corpus files checked, %zu bumped, %zu read by the fast path\n", rows,
+	              bumped, fast);
 	assert_true(rows >= 20);
 	assert_true(bumped >= 10);
 	pathlist_clear(&all);
@@ -720,6 +754,335 @@ static void test_large_multibyte_file(void **state)
 	buf_release(&in);
 }
 
+/* ---- the fast path ------------------------------------------------------------------------- */
+
+/*
+ * Each rule of the fast event source's subset (yamlfast.h), in and just out of it: the inputs
+ * marked 1 must be read by the fast path, those marked 0 left to libyaml, and for every one
+ * check_both() holds the two paths to each other.
+ */
+static void test_fast_path_rules(void **state)
+{
+	static const struct {
+		int fast;
+		const char *yaml;
+	} cases[] = {
+	    {1, ""},
+	    {1, "# only a comment\n\n   \n"},
+	    {1, "a: 1\nb: two words  # comment\nc:\nd: 'it''s'\ne: \"x\\ty\\u00e9\\/\\\\\"\n"},
+	    {1, "a: 1"},
+	    {1, "a:"},
+	    {1, "a:   # nothing\n"},
+	    {1, "---\na: 1\n"},
+	    {1, "--- # start\na: 1\n"},
+	    {1, "  a: 1\n  b:\n    c: 2\n"},
+	    {1, "a:\n- x\n- y\nb: 1\n"},
+	    {1, "a:\n  - x\n  -\n  - y\n"},
+	    {1, "a:\n- name: x\n  type: y\n- name: z\nb: 1\n"},
+	    {1, "a:\n  - name: x\n    args: []\n    o: {}\n  - -1\n"},
+	    {1, "a: plain\n  continued\n\n  after a blank\nb: 1\n"},
+	    {1, "a: plain\n  # a comment ends it\nb: 1\n"},
+	    {1, "a: |\n  line 1\n\n  line 3\n\nb: 1\n"},
+	    {1, "a: |-\n  x\n\n"},
+	    {1, "a: |+\n  x\n\n\nb: 1\n"},
+	    {1, "a: >\n  folded\n  lines\n\n   more indented\n  back\nb: 1\n"},
+	    {1, "a: |\n  \n    a blank line less indented first\n"},
+	    {0, "a: |\n      \n  first less indented than a blank line\n"},
+	    {1, "a: |\n  no final newline"},
+	    {1, "a: |"},
+	    {1, "a:\n  b:\n    c: 1\n "},
+	    {1, "a:\n    b: 1\n# \xC3\xA9\xC3\xA9"},
+	    {1, "a:\n    b:\n    - 1\n  "},
+	    {1, "a: |\n"},
+	    {1, "a: >-  # comment\n  x\n"},
+	    {1, "s:\n  - |\n    code\n  - x\n"},
+	    {1, "a: 1\r\nb:\r\n  - x\r\nc: |\r\n    y\r\n\r\nd: e\r\n"},
+	    {1, "a: caf\xC3\xA9 \xE6\x97\xA5\xF0\x9F\x9A\x80\nb: 'caf\xC3\xA9'\n"},
+	    {1, "a: x:y http://h/p#frag a#b\n"},
+	    {1, "script:\n  dockerimage: demisto/python3:3.10.13.83255\n  script: '-'\n"},
+	    {1, "dockerimage: demisto/python3:3.10.13.83255\ndockerimage45: x\n"},
+	    {1, "alt_dockerimages:\n- a:1\n- 'b:2'\n-\n- []\n"},
+	    {0, "alt_dockerimages:\n- a:1\n- [b]\n"},
+	    {1, "commonfields:\n  id: x\n  version: -1\n"},
+	    {1, "a: \"\\0\\a\\b\\v\\f\\r\\e\\ \\N\\_\\L\\P\\x41\\u263A\\U0001F680\"\n"},
+	    {0, "a:\tb\n"},
+	    {0, "a: b\t\n"},
+	    {0, "\xEF\xBB\xBF"
+	        "a: 1\n"},
+	    {0, "a: x\xC2\x85y\n"},
+	    {0, "a: x\xE2\x80\xA8y\n"},
+	    {0, "a: x\xEF\xBB\xBFy\n"},
+	    {0, "a: \xFF\n"},
+	    {0, "a: b\rc: d\n"},
+	    {0, "a: &x 1\n"},
+	    {0, "a: *x\n"},
+	    {0, "a: !tag 1\n"},
+	    {0, "? a\n: 1\n"},
+	    {0, "a: [1, 2]\n"},
+	    {0, "a: {b: 1}\n"},
+	    {0, "a: [ ]\n"},
+	    {0, "a: []x\n"},
+	    {0, "a: 'two\n  lines'\n"},
+	    {0, "a: \"x\\\n  y\"\n"},
+	    {0, "a: \"\\q\"\n"},
+	    {0, "a: \"\\uD800\"\n"},
+	    {0, "a: 'x'y\n"},
+	    {0, "a: 'x':\n"},
+	    {0, "a: |2\n  x\n"},
+	    {0, "a: |x\n"},
+	    {0, "a: |#c\n  x\n"},
+	    {0, "- x\n- y\n"},
+	    {0, "a: 1\n---\nb: 2\n"},
+	    {0, "a: 1\n...\n"},
+	    {0, "%YAML 1.1\n---\na: 1\n"},
+	    {0, "---\n"},
+	    {0, "a: - x\n"},
+	    {0, "a: -\n"},
+	    {0, "a: b: c\n"},
+	    {0, "a: b:\n"},
+	    {0, "a:b\n"},
+	    {0, "a : b\n"},
+	    {0, "\"a\": b\n"},
+	    {0, "a b: c\n"},
+	    {0, "a: 1\n  b: 2\n"},
+	    {0, "a:\n  b: 1\n c: 2\n"},
+	    {0, "a: 1\n- b\n"},
+	    {0, "a:\n  - x\n  b: 1\n"},
+	    {0, "- a:\n - x\n"},
+	    {0, "a: x\n  - y\n"},
+	    {0, "a: x\n  y: z\n"},
+	    {0, "a:\n  value on the next line\n"},
+	    {0, "a: 1\nb\n"},
+	    {0, "  a: 1\nb: 2\n"},
+	    {0, "a:\n- - x\n"},
+	    {0, "a: ?x\n"},
+	    {0, "a: :x\n"},
+	    {0, "a: @x\n"},
+	    {0, "a: %x\n"},
+	    {0, "a: `x`\n"},
+	    {0, "a: |\n  x\n y\n"},
+	    {0, "dockerimage: a\ndockerimage: b\n"},
+	    {0, "a: b\n<<: c\n"},
+	};
+	size_t i, fast = 0;
+	char name[32];
+	(void)state;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		int took;
+		snprintf(name, sizeof(name), "rule %zu", i);
+		took = check_both(name, cases[i].yaml, strlen(cases[i].yaml));
+		if (took != cases[i].fast)
+			fail_msg("%s: '%s': fast path %d, want %d", name, cases[i].yaml, took,
+			         cases[i].fast);
+		fast += took;
+	}
+	print_message("%zu inputs, %zu read by the fast path\n", i, fast);
+}
+
+/* ---- bounded nesting, linear cost ----------------------------------------------------------- */
+
+static void assert_refused_with(const char *what, const struct buf *in, const char *reason)
+{
+	struct yaml_doc doc;
+	yaml_doc_parse(&doc, in->ptr, in->len);
+	if (!doc.refused || strcmp(doc.reason, reason))
+		fail_msg("%s: %s '%s', expected '%s'", what, doc.refused ? "refused" : "accepted",
+		         doc.reason, reason);
+	yaml_doc_release(&doc);
+}
+
+static void assert_accepted(const char *what, const struct buf *in)
+{
+	struct yaml_doc doc;
+	yaml_doc_parse(&doc, in->ptr, in->len);
+	if (doc.refused)
+		fail_msg("%s: refused: %s", what, doc.reason);
+	yaml_doc_release(&doc);
+}
+
+/* `x: ` and `depth` flow collections opened (and closed when `close`). */
+static void flow_nest(struct buf *b, size_t depth, int close, const char *open_s,
+                      const char *close_s)
+{
+	size_t i;
+	buf_reset(b);
+	buf_adds(b, "name: deep\nx: ");
+	for (i = 0; i < depth; i++)
+		buf_adds(b, open_s);
+	for (i = 0; close && i < depth; i++)
+		buf_adds(b, close_s);
+	buf_addch(b, '\n');
+}
+
+/* `depth` block mappings, each a key indented one more than the last. */
+static void block_nest(struct buf *b, size_t depth)
+{
+	size_t i, j;
+	buf_reset(b);
+	for (i = 0; i < depth; i++) {
+		for (j = 0; j < i; j++)
+			buf_addch(b, ' ');
+		buf_addf(b, "k%zu:\n", i);
+	}
+}
+
+/*
+ * Issue 13: 100k nested `[` (200 KB) took 23 s. Nesting is bounded (a file is refused past
+ * YAML_MAX_NESTING open collections, counting the top-level mapping), at the boundary exactly,
+ * in flow and block style, tracked or not. The 100k cases finish in milliseconds; no timed
+ * assert, the test's TIMEOUT bounds them.
+ */
+static void test_nesting_is_bounded(void **state)
+{
+	struct buf in = BUF_INIT;
+	size_t i;
+	(void)state;
+
+	flow_nest(&in, 100000, 0, "[", "]");
+	assert_refused_with("100k [", &in, "nesting deeper than 64 levels at line 2");
+	flow_nest(&in, 100000, 1, "[", "]");
+	assert_refused_with("100k [ ]", &in, "nesting deeper than 64 levels at line 2");
+	flow_nest(&in, 100000, 1, "{a: ", "}");
+	assert_refused_with("100k {a:", &in, "nesting deeper than 64 levels at line 2");
+	flow_nest(&in, YAML_MAX_NESTING - 1, 1, "[", "]");
+	assert_accepted("64 levels", &in);
+	flow_nest(&in, YAML_MAX_NESTING, 1, "[", "]");
+	assert_refused_with("65 levels", &in, "nesting deeper than 64 levels at line 2");
+
+	/* Under the tracked keys too: the value the tool would rewrite (refused at once), and
+	 * script:. */
+	buf_reset(&in);
+	buf_adds(&in, "dockerimage: ");
+	for (i = 0; i < 100000; i++)
+		buf_addch(&in, '[');
+	assert_refused_with("dockerimage: [[[", &in,
+	                    "dockerimage is a sequence, not a string (line 1)");
+	buf_reset(&in);
+	buf_adds(&in, "script:\n  dockerimage: x\n  commands: ");
+	for (i = 0; i < 100000; i++)
+		buf_adds(&in, "{a: ");
+	assert_refused_with("script.commands", &in, "nesting deeper than 64 levels at line 3");
+
+	block_nest(&in, YAML_MAX_NESTING);
+	assert_accepted("64 block levels", &in);
+	block_nest(&in, YAML_MAX_NESTING + 1);
+	assert_refused_with("65 block levels", &in, "nesting deeper than 64 levels at line 65");
+	/* Compact nested sequences: one line, 100k levels. */
+	buf_reset(&in);
+	buf_adds(&in, "x:\n");
+	for (i = 0; i < 100000; i++)
+		buf_adds(&in, "- ");
+	buf_adds(&in, "a\n");
+	assert_refused_with("100k - - -", &in, "nesting deeper than 64 levels at line 2");
+	buf_release(&in);
+}
+
+/*
+ * The inputs of the cost test: a head, a unit repeated to about `size` bytes, and a tail; or,
+ * for the shapes that are not that simple, a function.
+ */
+typedef void shape_fn(struct buf *b, size_t size);
+
+struct shape {
+	const char *name;
+	const char *head, *unit, *tail;
+	shape_fn *fn;
+};
+
+static void shape_flow_at_the_limit(struct buf *b, size_t size)
+{
+	size_t i;
+	buf_adds(b, "x: ");
+	for (i = 0; i < YAML_MAX_NESTING - 2; i++)
+		buf_addch(b, '[');
+	while (b->len < size)
+		buf_adds(b, "a, ");
+	for (i = 0; i < YAML_MAX_NESTING - 2; i++)
+		buf_addch(b, ']');
+	buf_addch(b, '\n');
+}
+
+static void shape_many_keys(struct buf *b, size_t size)
+{
+	size_t i;
+	for (i = 0; b->len < size; i++)
+		buf_addf(b, "k%zu: v\n", i);
+}
+
+static void shape_deep_block(struct buf *b, size_t size)
+{
+	size_t i;
+	block_nest(b, YAML_MAX_NESTING - 1);
+	for (i = 0; b->len < size; i++) {
+		buf_add(b, "                                                                ",
+		        YAML_MAX_NESTING - 1);
+		buf_addf(b, "leaf%zu: value\n", i);
+	}
+}
+
+static const struct shape shapes[] = {
+    {"flow nesting at the limit, many entries", NULL, NULL, NULL, shape_flow_at_the_limit},
+    {"one long line", "name: ", "word w\xC3\xB6rd ", "end\n", NULL},
+    {"one long key", "", "keykeykeykey", ": v\n", NULL},
+    {"many keys", NULL, NULL, NULL, shape_many_keys},
+    {"block nesting at the limit, many keys", NULL, NULL, NULL, shape_deep_block},
+    {"many alt_dockerimages", "dockerimage: demisto/python3:3.10.13.1\nalt_dockerimages:\n",
+     "- demisto/crypto:1.0.0.1\n", "", NULL},
+    {"one long block scalar", "script: |\n",
+     "  def f(x):  # a comment: with a colon\n      return [x, {'a': 1}]\n", "type: python\n",
+     NULL},
+    {"one long plain scalar over many lines", "description: one\n", "  two three\n\n",
+     "type: python\n", NULL},
+    {"one quoted scalar of escapes", "name: \"", "\\u00e9\\n\\\"x", "\"\n", NULL},
+    {"many sequence items", "script:\n  commands:\n",
+     "  - name: c\n    arguments: []\n    outputs:\n    - contextPath: A.B\n",
+     "  dockerimage: demisto/python3:3.10.13.1\n", NULL},
+};
+
+static void make_shape(struct buf *b, const struct shape *sh, size_t size)
+{
+	if (sh->fn) {
+		sh->fn(b, size);
+		return;
+	}
+	buf_adds(b, sh->head);
+	while (b->len < size)
+		buf_adds(b, sh->unit);
+	buf_adds(b, sh->tail);
+}
+
+/*
+ * Every cost linear in the input: each shape is parsed at 2 MiB and at 8 MiB (half the 16 MiB
+ * cap) and both times are printed with their ratio, which is about 4 for a linear cost. A
+ * quadratic path would take minutes at 8 MiB: the test's TIMEOUT (120 s) is the assert.
+ */
+static void test_cost_is_linear(void **state)
+{
+	size_t i, k, sizes[2] = {2u << 20, 8u << 20};
+	(void)state;
+
+	for (i = 0; i < sizeof(shapes) / sizeof(shapes[0]); i++) {
+		double took[2];
+		int refused = 0;
+		for (k = 0; k < 2; k++) {
+			struct buf in = BUF_INIT;
+			struct yaml_doc doc;
+			double c0;
+			make_shape(&in, &shapes[i], sizes[k]);
+			c0 = clock_s(CLOCK_PROCESS_CPUTIME_ID);
+			yaml_doc_parse(&doc, in.ptr, in.len);
+			took[k] = clock_s(CLOCK_PROCESS_CPUTIME_ID) - c0;
+			refused = doc.refused;
+			yaml_doc_release(&doc);
+			buf_release(&in);
+		}
+		print_message("linear: %-40s 2 MiB %.3f s, 8 MiB %.3f s of CPU (ratio %.1f)%s\n",
+		              shapes[i].name, took[0], took[1],
+		              took[1] / (took[0] > 0 ? took[0] : 1e-9), refused ? ", refused" : "");
+	}
+}
+
 /* ---- benchmark printout ------------------------------------------------------------------- */
 
 static void bench_files(const char *label, const char *dir, const struct pathlist *files,
@@ -796,6 +1159,9 @@ int main(void)
 	    cmocka_unit_test(test_golden),
 	    cmocka_unit_test(test_corpus),
 	    cmocka_unit_test(test_large_multibyte_file),
+	    cmocka_unit_test(test_fast_path_rules),
+	    cmocka_unit_test(test_nesting_is_bounded),
+	    cmocka_unit_test(test_cost_is_linear),
 	    cmocka_unit_test(test_bench),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
