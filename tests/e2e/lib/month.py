@@ -115,7 +115,7 @@ def load_journal(ctx):
         with open(ctx["journal"]) as f:
             return json.load(f)
     return {"merged": [], "closed": [], "bot_closed": [], "declined_seen": [],
-            "released_seen": [], "waiting_slot_seen": 0, "moved_in_place": [], "edits": [],
+            "released_seen": [], "edits": [],
             "tags": {}, "known_closed": [], "nights": [], "skipped_released": []}
 
 
