@@ -1078,8 +1078,9 @@ void config_validate(struct config *cfg, enum command cmd, struct config_problem
 	if (cmd == CMD_RUN && cfg->cli.no_push && cfg->cli.push_forced)
 		config_problem(pr, "--push and --no-push contradict each other");
 	if (cfg->pull_request.provider != PR_NONE && !cfg->pull_request.labels.nr)
-		config_problem(pr, "pull_request.labels is empty: the bot finds its own pull requests "
-		                   "and its dashboard by the first label");
+		config_problem(pr,
+		               "pull_request.labels is empty: the bot finds its own pull requests "
+		               "and its dashboard by the first label");
 	if ((cmd == CMD_RUN || cmd == CMD_CONFIG) && cfg->pull_request.provider != PR_NONE) {
 		const char *url = config_forge_api_url(cfg), *env = config_forge_token_env(cfg);
 		const char *token = getenv(env);

@@ -971,3 +971,56 @@ int gitrepo_delete_branch(struct gitrepo *repo, const char *branch, struct db_er
 	free(name);
 	return rc;
 }
+
+void gitrepo_hash_hex(char *out, const void *data, size_t len)
+{
+	git_oid id;
+
+	git_odb_hash(&id, data, len, GIT_OBJECT_BLOB);
+	git_oid_tostr(out, GIT_OID_HEXSZ + 1, &id);
+}
+
+/* Whether `commit` sits on `base` alone and its message carries the line `trailer`. */
+static int carries_inputs(git_repository *git, const git_oid *commit, const git_oid *base,
+                          const char *trailer)
+{
+	git_commit *c = NULL;
+	const char *msg, *hit;
+	size_t n = strlen(trailer);
+	int yes = 0;
+
+	if (git_commit_lookup(&c, git, commit) == 0 && git_commit_parentcount(c) == 1 &&
+	    git_oid_equal(git_commit_parent_id(c, 0), base) && (msg = git_commit_message(c)))
+		for (hit = strstr(msg, trailer); hit && !yes; hit = strstr(hit + 1, trailer))
+			yes = (hit == msg || hit[-1] == '\n') && (hit[n] == '\n' || !hit[n]);
+	git_commit_free(c);
+	return yes;
+}
+
+int gitrepo_match_inputs(struct gitrepo_commit *out, struct gitrepo *repo,
+                         const struct gitrepo_commit_spec *spec, const char *trailer)
+{
+	git_oid up;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	out->ref = xasprintf("refs/heads/%s", spec->branch);
+	git_oid_cpy(&out->base, spec->base);
+	rc = git_reference_name_to_id(&out->old, repo->git, out->ref);
+	out->existed = rc == 0;
+	/* The remote's copy first, as decide() does: it is what the pull request shows. */
+	if (spec->upstream && git_reference_name_to_id(&up, repo->git, spec->upstream) == 0 &&
+	    carries_inputs(repo->git, &up, spec->base, trailer)) {
+		out->outcome = GITREPO_UP_TO_DATE;
+		git_oid_cpy(&out->id, &up);
+		out->adopt = !out->existed || !git_oid_equal(&out->old, &up);
+		return 1;
+	}
+	if (out->existed && carries_inputs(repo->git, &out->old, spec->base, trailer)) {
+		out->outcome = GITREPO_UP_TO_DATE;
+		git_oid_cpy(&out->id, &out->old);
+		return 1;
+	}
+	gitrepo_commit_release(out);
+	return 0;
+}

@@ -249,6 +249,19 @@ int gitrepo_batch_write(struct gitrepo *repo, struct db_err *err);
 void gitrepo_batch_end(struct gitrepo *repo);
 
 /*
+ * The quick answer of a quiet night: the commit a previous run built for the same inputs. When
+ * the remote's copy (`spec->upstream`), else the local branch, is a commit on `spec->base`
+ * alone whose message carries the line `trailer` (the caller's digest of everything the files
+ * are a pure function of), `out` becomes GITREPO_UP_TO_DATE for it, as gitrepo_build_commit()
+ * would decide, without a file being read or written, and 1 is returned; else 0 and `out` is
+ * empty. Only `branch`, `base` and `upstream` of `spec` are read.
+ */
+int gitrepo_match_inputs(struct gitrepo_commit *out, struct gitrepo *repo,
+                         const struct gitrepo_commit_spec *spec, const char *trailer);
+/* The git object id of `data` as a blob, in hex (41 bytes with the NUL), for digests. */
+void gitrepo_hash_hex(char *out, const void *data, size_t len);
+
+/*
  * Points the branch at the commit built by gitrepo_build_commit(), or at the upstream's
  * commit it adopts, with a reflog entry; a no-op for any other GITREPO_UP_TO_DATE and for
  * GITREPO_NO_CHANGE. The update is a compare-and-swap on the value seen when the commit was

@@ -7,6 +7,7 @@
 #include "common/alloc.h"
 #include "common/fileio.h"
 #include "common/log.h"
+#include "common/parallel.h"
 #include "common/strnum.h"
 #include "updater/registry.h"
 #include "updater/tagver.h"
@@ -91,27 +92,24 @@ int job_scan(struct job *job, struct db_err *err)
 	return scan_run(&job->scan, so, cfg, err);
 }
 
+/* Tag lists fetched at once: the requests wait on the network, not the CPU. */
+#define TAG_FETCH_THREADS 8
+
 static int selected_image(const struct job *job, const char *image)
 {
 	return !job->cfg->cli.images.nr || strlist_has(&job->cfg->cli.images, image);
 }
 
-/* Resolves one image's tags and sets the target and status of its pending items. */
-static int resolve_image(struct job *job, struct registry_client *rc, const char *image,
-                         struct db_err *err)
+/* Sets the target and status of an image's pending items from its tags (the job keeps them). */
+static void resolve_image(struct job *job, struct taglist *tags, const char *image)
 {
 	const struct config *cfg = job->cfg;
 	struct tagver_policy policy = {cfg->strategy, cfg->min_age_days, cfg->unknown_age_deny,
 	                               &cfg->deny_tags, 0};
-	struct taglist *tags = NULL;
 	const struct tag_entry *pick;
 	json_t *info;
 	size_t i;
-	int ret;
 
-	ret = registry_list_tags(rc, image, &tags, err);
-	if (ret)
-		return ret;
 	ALLOC_GROW(job->tags, job->nr_tags + 1, job->alloc_tags);
 	job->tags[job->nr_tags++] = tags;
 	pick = tagver_pick(tags, image, NULL, &policy);
@@ -136,7 +134,20 @@ static int resolve_image(struct job *job, struct registry_client *rc, const char
 		it->status =
 		    tagver_is_upgrade(it->tag, t->name) ? STATUS_BUMPED : STATUS_UP_TO_DATE;
 	}
-	return 0;
+}
+
+/* One image's tag list, fetched on a worker thread: the requests of images overlap. */
+struct tag_fetch {
+	struct registry_client *rc;
+	const char *image;
+	struct taglist *tags;
+	struct db_err err;
+};
+
+static void fetch_one(size_t i, void *arg)
+{
+	struct tag_fetch *f = &((struct tag_fetch *)arg)[i];
+	registry_list_tags(f->rc, f->image, &f->tags, &f->err);
 }
 
 int job_registry(struct registry_client **out, struct job *job, struct db_err *err)
@@ -195,6 +206,7 @@ int job_resolve_targets(struct job *job, struct db_err *err)
 {
 	struct registry_client *rc = NULL;
 	struct strlist images = {NULL, 0, 0};
+	struct tag_fetch *fetches = NULL;
 	size_t i, j;
 	int ret, first = 0;
 
@@ -224,12 +236,18 @@ int job_resolve_targets(struct job *job, struct db_err *err)
 		first = ret;
 		goto out;
 	}
+	fetches = xcalloc(images.nr, sizeof(*fetches));
+	for (i = 0; i < images.nr; i++)
+		fetches[i] = (struct tag_fetch){rc, images.v[i], NULL, DB_ERR_INIT};
+	progress_update("tags", 0, images.nr, NULL);
+	parallel_for(images.nr, TAG_FETCH_THREADS, fetch_one, fetches);
 	for (i = 0; i < images.nr; i++) {
-		struct db_err ierr = DB_ERR_INIT;
-		progress_update("tags", i, images.nr, images.v[i]);
-		ret = resolve_image(job, rc, images.v[i], &ierr);
-		if (!ret)
+		struct db_err ierr = fetches[i].err;
+		if (!ierr.code) {
+			resolve_image(job, fetches[i].tags, images.v[i]);
 			continue;
+		}
+		ret = ierr.code;
 		/* The image's items get the error; the other images go on. */
 		log_at(LOG_ERROR, LOG_FIELDS("image", images.v[i]), "%s", ierr.msg);
 		for (j = 0; j < job->scan.nr; j++) {
@@ -246,6 +264,7 @@ int job_resolve_targets(struct job *job, struct db_err *err)
 	}
 	progress_done();
 out:
+	free(fetches);
 	strlist_clear(&images);
 	return first;
 }

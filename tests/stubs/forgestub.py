@@ -56,6 +56,12 @@ import traceback
 import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+
+class Server(ThreadingHTTPServer):
+    # A real service takes many connections at once; the default backlog of 5 would drop
+    # the SYNs of a client that fetches several things in parallel (a 1 s retransmit each).
+    request_queue_size = 128
+
 LOCK = threading.RLock()  # re-entrant: answers are sent (and recorded) while it is held
 ARGS = None
 STATE = None
@@ -447,7 +453,7 @@ def main(description, handler, state_class, default_token_env, default_read_env)
     for spec in ARGS.fault:
         STATE.add_faults(json.loads(spec))
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server = Server(("127.0.0.1", 0), handler)
     server.daemon_threads = True
     tmp = ARGS.port_file + ".tmp"
     with open(tmp, "w") as f:

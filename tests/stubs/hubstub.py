@@ -62,6 +62,12 @@ import threading
 import time
 from datetime import datetime, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+
+class Server(ThreadingHTTPServer):
+    # A real service takes many connections at once; the default backlog of 5 would drop
+    # the SYNs of a client that fetches several things in parallel (a 1 s retransmit each).
+    request_queue_size = 128
 from urllib.parse import parse_qs, quote, urlsplit
 
 BASE_TIME = 1700000000  # generated tags are dated from here on, one hour apart
@@ -543,7 +549,7 @@ def main():
                 st.sort(image)
     st.faults = [parse_fault(s) for s in args.fault]
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server = Server(("127.0.0.1", 0), Handler)
     server.daemon_threads = True
     server.state = st
     port = server.server_address[1]
