@@ -46,7 +46,7 @@
  * times; a wait longer than what is left of `rate_wait_budget_ms` is an error at once.
  * Connection errors, 429 and 5xx are also retried by the HTTP layer (common/http.h).
  * Calls on one client are serialised, and writes are `write_gap_ms` apart, as GitHub asks of
- * integrations.
+ * integrations (tests against the stand-ins may set DOCKERBUMP_TEST_WRITE_GAP_MS; tests only).
  *
  * Errors: DB_EAUTH when the token is missing, refused (401) or lacks a permission (403 that
  * is not a rate limit, or a preflight that finds no push access); DB_ENOTFOUND when the

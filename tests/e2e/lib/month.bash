@@ -23,6 +23,8 @@ max_open=5 # binds: shard 1 holds 2 slots, the others 1 each
 cadence=48
 month_py="$DOCKERBUMP_SOURCE_DIR/tests/e2e/lib/month.py"
 t0=1772330400 # 2026-03-01T02:00:00Z: night N runs at t0 + N days
+# The stand-ins need no pause between writes (the product waits 1 s, as GitHub asks).
+export DOCKERBUMP_TEST_WRITE_GAP_MS=0
 
 case $FORGE in
 github)
