@@ -1,16 +1,20 @@
 # The scheduling recipes in docs/scheduling/ (shown in the README) are well-formed: the crontab
 # line has five valid time fields, the CI files are YAML with a schedule, and every dockerbump
-# flag they use is one the binary accepts.
+# flag they use is one the binary accepts. The README's examples are checked the same way, and
+# every flag it names anywhere is a flag of dockerbump (or of the other tools it shows).
 . "$(dirname "$0")/lib/content.bash"
 python3 -c 'import yaml' 2>/dev/null || skip "python3-yaml is not installed (tests/packages.txt)"
 dir="$DOCKERBUMP_SOURCE_DIR/docs/scheduling"
-for cmd in run scan tags verify; do "$DOCKERBUMP" "$cmd" --help >"$tmp/help-$cmd.txt"; done
+for cmd in run scan tags verify config completion; do
+	"$DOCKERBUMP" "$cmd" --help >"$tmp/help-$cmd.txt"
+done
 "$DOCKERBUMP" --help >"$tmp/help-global.txt"
 
 python3 - "$dir" "$tmp" <<'PY' || fail "scheduling recipes"
 import os, re, shlex, sys, yaml
 d, tmp = sys.argv[1], sys.argv[2]
-helps = {c: open(f"{tmp}/help-{c}.txt").read() for c in ("run", "scan", "tags", "verify", "global")}
+helps = {c: open(f"{tmp}/help-{c}.txt").read()
+         for c in ("run", "scan", "tags", "verify", "config", "completion", "global")}
 bad = []
 
 def check_cron(expr, where):
@@ -70,6 +74,19 @@ for line in job["script"]:
     if re.search(r"https://[^/\s]*:[^@\s]*@", line): bad.append("gitlab-ci.yml: a secret in a URL")
 
 if n < 3: bad.append(f"only {n} dockerbump invocations found")
+
+# The README: each example line in a fenced block, and every flag named in its text.
+readme = open(os.path.join(d, "..", "..", "README.md")).read()
+examples = 0
+for block in re.findall(r"^```[a-z]*\n(.*?)^```", readme, re.S | re.M):
+    for line in block.splitlines():
+        examples += sum(1 for _ in check_invocation(line.split(" #")[0], "README.md"))
+if examples < 5: bad.append(f"README.md: only {examples} dockerbump examples found")
+others = {"--build", "--install", "--preset", "--quick", "--network", "--user"}  # cmake, docker, tests/run.sh
+every_help = "\n".join(helps.values())
+for flag in sorted(set(re.findall(r"(?<![\w-])--[a-z][a-z0-9-]*", readme)) - others):
+    if not re.search(r"(?<![\w-])" + re.escape(flag) + r"(?![\w-])", every_help):
+        bad.append(f"README.md names '{flag}', which no dockerbump command takes")
 for b in bad: print(b)
 sys.exit(1 if bad else 0)
 PY
