@@ -9,6 +9,7 @@
 #include <yaml.h>
 
 #include "common/alloc.h"
+#include "common/utf8.h"
 #include "updater/yamlfast.h"
 #include "common/banned.h"
 
@@ -54,53 +55,6 @@ const char *yaml_locator_version(void)
 }
 
 /* ---- bytes and characters ------------------------------------------------------------------ */
-
-/* Bytes in the UTF-8 sequence that starts with `c` (1 for a stray byte, never 0). */
-static size_t utf8_width(unsigned char c)
-{
-	if (c < 0xC0)
-		return 1;
-	if (c < 0xE0)
-		return 2;
-	if (c < 0xF0)
-		return 3;
-	return 4;
-}
-
-/*
- * Decodes one well-formed UTF-8 sequence (RFC 3629: no overlong forms, no surrogates, nothing
- * above U+10FFFF) at s[0..n). Returns its length, or 0 when it is not well formed.
- */
-static size_t utf8_decode(const unsigned char *s, size_t n, uint32_t *cp)
-{
-	uint32_t c = s[0], min;
-	size_t w, i;
-
-	if (c < 0x80) {
-		*cp = c;
-		return 1;
-	}
-	if (c >= 0xC2 && c <= 0xDF) {
-		w = 2, c &= 0x1F, min = 0x80;
-	} else if (c >= 0xE0 && c <= 0xEF) {
-		w = 3, c &= 0x0F, min = 0x800;
-	} else if (c >= 0xF0 && c <= 0xF4) {
-		w = 4, c &= 0x07, min = 0x10000;
-	} else {
-		return 0;
-	}
-	if (w > n)
-		return 0;
-	for (i = 1; i < w; i++) {
-		if ((s[i] & 0xC0) != 0x80)
-			return 0;
-		c = (c << 6) | (s[i] & 0x3F);
-	}
-	if (c < min || c > 0x10FFFF || (c >= 0xD800 && c <= 0xDFFF))
-		return 0;
-	*cp = c;
-	return w;
-}
 
 /*
  * Checks that s[0..n) is UTF-8. Returns 1, or 0 with the offset of the first bad byte in
