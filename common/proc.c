@@ -22,11 +22,6 @@
 
 extern char **environ;
 
-long long proc_now_ms(void)
-{
-	return clock_now_ms();
-}
-
 static void close_fd(int *fd)
 {
 	if (*fd >= 0) {
@@ -179,7 +174,7 @@ void proc_kill(struct proc *p, int sig)
 
 int proc_wait(struct proc *p, int timeout_ms)
 {
-	long long deadline = timeout_ms < 0 ? -1 : proc_now_ms() + timeout_ms;
+	long long deadline = timeout_ms < 0 ? -1 : clock_now_ms() + timeout_ms;
 	long nap_us = 500;
 	pid_t r;
 
@@ -195,7 +190,7 @@ int proc_wait(struct proc *p, int timeout_ms)
 		}
 		if (r < 0 && errno != EINTR)
 			return 0;
-		if (deadline >= 0 && proc_now_ms() >= deadline)
+		if (deadline >= 0 && clock_now_ms() >= deadline)
 			return 0;
 		/* No SIGCHLD handler (that would be process-wide state): poll with a growing nap.
 		 */
@@ -269,7 +264,7 @@ int proc_run(struct proc_result *r, const char *const *argv, const void *input, 
              int timeout_ms, size_t max_output, struct db_err *err)
 {
 	struct proc p;
-	long long deadline = timeout_ms < 0 ? -1 : proc_now_ms() + timeout_ms;
+	long long deadline = timeout_ms < 0 ? -1 : clock_now_ms() + timeout_ms;
 	size_t sent = 0;
 	int ret;
 
@@ -284,7 +279,7 @@ int proc_run(struct proc_result *r, const char *const *argv, const void *input, 
 		int wait_ms = -1;
 
 		if (deadline >= 0) {
-			long long left = deadline - proc_now_ms();
+			long long left = deadline - clock_now_ms();
 			if (left <= 0) {
 				r->timed_out = 1;
 				break;
@@ -314,7 +309,7 @@ int proc_run(struct proc_result *r, const char *const *argv, const void *input, 
 		proc_wait(&p, -1);
 		r->code = -1;
 	} else {
-		long long left = deadline < 0 ? -1 : deadline - proc_now_ms();
+		long long left = deadline < 0 ? -1 : deadline - clock_now_ms();
 		if (!proc_wait(&p, deadline < 0 ? -1 : (int)(left > 0 ? left : 0))) {
 			r->timed_out = 1;
 			proc_kill(&p, SIGKILL);
@@ -353,11 +348,11 @@ char **proc_env(int (*drop)(const char *entry), const char *const *add)
 static int wait_ready(struct proc *p, int fd, short events, int timeout_ms, const char *what,
                       struct db_err *err)
 {
-	long long deadline = proc_now_ms() + timeout_ms;
+	long long deadline = clock_now_ms() + timeout_ms;
 
 	for (;;) {
 		struct pollfd fds[2] = {{fd, events, 0}, {p->err_fd, POLLIN, 0}};
-		long long left = deadline - proc_now_ms();
+		long long left = deadline - clock_now_ms();
 		int rc;
 
 		if (left <= 0)

@@ -129,7 +129,4 @@ void proc_result_release(struct proc_result *r);
 int proc_run(struct proc_result *r, const char *const *argv, const void *input, size_t input_len,
              int timeout_ms, size_t max_output, struct db_err *err);
 
-/* Milliseconds of a monotonic clock, for deadlines. */
-long long proc_now_ms(void);
-
 #endif

@@ -49,12 +49,14 @@ size_t utf8_decode(const unsigned char *s, size_t n, uint32_t *cp)
 	return w;
 }
 
-int utf8_valid(const void *data, size_t n, size_t *bad)
+int utf8_scan(const void *data, size_t n, size_t *bad, size_t *first_high)
 {
 	const unsigned char *s = data;
 	size_t i = 0, w;
 	uint32_t cp;
 
+	if (first_high)
+		*first_high = n;
 	for (;;) {
 		while (i + 8 <= n) {
 			uint64_t word;
@@ -67,6 +69,8 @@ int utf8_valid(const void *data, size_t n, size_t *bad)
 			i++;
 		if (i >= n)
 			return 1;
+		if (first_high && *first_high == n)
+			*first_high = i;
 		w = utf8_decode(s + i, n - i, &cp);
 		if (!w) {
 			if (bad)
@@ -75,6 +79,11 @@ int utf8_valid(const void *data, size_t n, size_t *bad)
 		}
 		i += w;
 	}
+}
+
+int utf8_valid(const void *s, size_t n, size_t *bad)
+{
+	return utf8_scan(s, n, bad, NULL);
 }
 
 size_t utf8_sanitize(struct buf *out, const void *data, size_t n, const char *repl)

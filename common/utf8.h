@@ -27,6 +27,9 @@ size_t utf8_decode(const unsigned char *s, size_t n, uint32_t *cp);
 /* 1 when s[0..n) is well formed; else 0 with the offset of the first bad byte in `*bad`
  * (may be NULL). ASCII runs are checked a word at a time. */
 int utf8_valid(const void *s, size_t n, size_t *bad);
+/* utf8_valid, and `*first_high` (may be NULL) is the offset of the first non-ASCII byte (n
+ * when there is none): below it, characters and bytes are the same count. */
+int utf8_scan(const void *s, size_t n, size_t *bad, size_t *first_high);
 /* Appends s[0..n) with every byte that does not start a well-formed sequence replaced by
  * `repl`; returns how many bytes were replaced. */
 size_t utf8_sanitize(struct buf *out, const void *s, size_t n, const char *repl);

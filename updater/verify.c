@@ -15,6 +15,7 @@
 #include <git2.h>
 
 #include "common/alloc.h"
+#include "common/clock.h"
 #include "common/fileio.h"
 #include "common/log.h"
 #include "common/utf8.h"
@@ -295,7 +296,7 @@ static void session_id(char *out, size_t size)
 
 	if (fd < 0 || read(fd, rnd, sizeof(rnd)) != (ssize_t)sizeof(rnd)) {
 		mix = (unsigned long long)getpid() * 2654435761u ^ (unsigned long long)time(NULL) ^
-		      (unsigned long long)proc_now_ms() << 20;
+		      (unsigned long long)clock_now_ms() << 20;
 		for (i = 0; i < sizeof(rnd); i++)
 			rnd[i] = (unsigned char)(mix >> (8 * i));
 	}
@@ -944,7 +945,7 @@ static void old_not_needed(struct verify_session *s, struct vitem *it)
 
 int verify_session_run(struct verify_session *s, struct db_err *err)
 {
-	long long started = proc_now_ms();
+	long long started = clock_now_ms();
 	struct pending *p = NULL;
 	size_t nr = 0, alloc = 0, i, ran_new = 0, ran_old = 0;
 	unsigned hits = s->stats.cache_hits;
@@ -989,11 +990,11 @@ int verify_session_run(struct verify_session *s, struct db_err *err)
 		log_info("verify: %zu run(s) in containers (%zu in old images), %u from the cache, "
 		         "%u image(s) pulled, in %lld ms",
 		         ran_new + ran_old, ran_old, s->stats.cache_hits - hits, s->stats.pulls,
-		         proc_now_ms() - started);
+		         clock_now_ms() - started);
 	prune_pulled(s);
 out:
 	images_release(s);
-	s->stats.wall_ms = (long)(proc_now_ms() - started);
+	s->stats.wall_ms = (long)(clock_now_ms() - started);
 	free(p);
 	return ret;
 }

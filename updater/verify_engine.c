@@ -39,6 +39,7 @@
 #include <unistd.h>
 
 #include "common/alloc.h"
+#include "common/clock.h"
 #include "common/log.h"
 #include "common/proc.h"
 #include "updater/verify_int.h"
@@ -543,7 +544,7 @@ static void container_start(struct engine *e, struct worker *w)
 	buf_addf(&w->tx, "%zu\n", e->eo->loop_len);
 	buf_add(&w->tx, e->eo->loop, e->eo->loop_len);
 	w->state = W_BOOT;
-	w->deadline = proc_now_ms() + START_TIMEOUT_MS;
+	w->deadline = clock_now_ms() + START_TIMEOUT_MS;
 	log_debug("verify: started '%s' for '%s'", w->name, w->job->image);
 }
 
@@ -558,7 +559,7 @@ static void close_container(struct worker *w)
 {
 	buf_adds(&w->tx, "{\"type\":\"exit\"}\n");
 	w->state = W_CLOSING;
-	w->deadline = proc_now_ms() + CLOSE_TIMEOUT_MS;
+	w->deadline = clock_now_ms() + CLOSE_TIMEOUT_MS;
 }
 
 /* Sends the next run, or asks the loop to exit when there is none for this container. */
@@ -587,7 +588,7 @@ static void dispatch(struct engine *e, struct worker *w)
 	}
 	buf_addch(&w->tx, '\n');
 	w->state = W_BUSY;
-	w->deadline = proc_now_ms() + e->o->timeout_s * 1000 +
+	w->deadline = clock_now_ms() + e->o->timeout_s * 1000 +
 	              (e->o->backstop_ms > 0 ? e->o->backstop_ms : BACKSTOP_GRACE_MS);
 }
 
@@ -662,7 +663,7 @@ static void carry_on(struct engine *e, struct worker *w)
 	}
 	j->finished = 1;
 	log_info("verify: '%s': %zu item(s) in %lld ms", j->image, j->nr,
-	         proc_now_ms() - j->started);
+	         clock_now_ms() - j->started);
 	worker_reset(w);
 }
 
@@ -921,7 +922,7 @@ int verify_engine_run(const struct vengine_opts *eo, struct vrun *runs, size_t n
 		buf_init(&workers[i].errtxt, 0);
 	}
 	for (;;) {
-		long long now = proc_now_ms(), wait = 1000;
+		long long now = clock_now_ms(), wait = 1000;
 		nfds_t n = 0;
 		int active = 0;
 
@@ -960,7 +961,7 @@ int verify_engine_run(const struct vengine_opts *eo, struct vrun *runs, size_t n
 			if (w->state == W_FREE)
 				continue;
 			worker_io(&e, w);
-			if (w->state != W_FREE && proc_now_ms() >= w->deadline)
+			if (w->state != W_FREE && clock_now_ms() >= w->deadline)
 				worker_expired(&e, w);
 			if (w->state == W_FREE && w->job && !w->job->finished &&
 			    w->job->next >= w->job->nr)

@@ -57,41 +57,6 @@ const char *yaml_locator_version(void)
 /* ---- bytes and characters ------------------------------------------------------------------ */
 
 /*
- * Checks that s[0..n) is UTF-8. Returns 1, or 0 with the offset of the first bad byte in
- * `*bad`. `*first_high` is the offset of the first non-ASCII byte (n when there is none), so
- * the caller can map character indexes to bytes for free below it. ASCII runs are checked a
- * word at a time: item files are nearly all ASCII and this pass touches every byte.
- */
-static int utf8_check(const unsigned char *s, size_t n, size_t *bad, size_t *first_high)
-{
-	size_t i = 0, w;
-	uint32_t cp;
-
-	*first_high = n;
-	for (;;) {
-		while (i + 8 <= n) {
-			uint64_t word;
-			memcpy(&word, s + i, 8);
-			if (word & UINT64_C(0x8080808080808080))
-				break;
-			i += 8;
-		}
-		while (i < n && s[i] < 0x80)
-			i++;
-		if (i >= n)
-			return 1;
-		if (*first_high == n)
-			*first_high = i;
-		w = utf8_decode(s + i, n - i, &cp);
-		if (!w) {
-			*bad = i;
-			return 0;
-		}
-		i += w;
-	}
-}
-
-/*
  * YAML 1.1 line breaks, as libyaml reads them: LF, CR, NEL (U+0085), LS (U+2028), PS (U+2029).
  * Returns the width of the break that starts at s[i], or 0. CRLF counts as one break.
  */
@@ -753,7 +718,7 @@ void yaml_doc_parse_full(struct yaml_doc *out, const char *data, size_t len)
 		data = "", len = 0;
 	s = (const unsigned char *)data;
 	locator_init(&lc, out, s, len);
-	if (!utf8_check(s + lc.map.base, len - lc.map.base, &bad, &first_high)) {
+	if (!utf8_scan(s + lc.map.base, len - lc.map.base, &bad, &first_high)) {
 		refuse(&lc, "invalid UTF-8 at byte %zu", lc.map.base + bad);
 		return;
 	}

@@ -23,6 +23,7 @@
 #include <jansson.h>
 
 #include "common/buf.h"
+#include "common/clock.h"
 #include "common/proc.h"
 #include "updater/verify.h"
 #include "updater/verify_int.h"
@@ -69,7 +70,7 @@ struct peer {
 static void peer_send(struct peer *p, const char *text)
 {
 	size_t off = 0, len = strlen(text);
-	long long deadline = proc_now_ms() + 10000;
+	long long deadline = clock_now_ms() + 10000;
 
 	while (off < len) {
 		ssize_t n = proc_write(&p->proc, text + off, len - off);
@@ -77,7 +78,7 @@ static void peer_send(struct peer *p, const char *text)
 		off += (size_t)n;
 		if (!n) {
 			struct pollfd fd = {p->proc.in_fd, POLLOUT, 0};
-			assert_true(proc_now_ms() < deadline);
+			assert_true(clock_now_ms() < deadline);
 			poll(&fd, 1, 100);
 		}
 	}
@@ -86,7 +87,7 @@ static void peer_send(struct peer *p, const char *text)
 /* The next message; fails the test after 20 s. */
 static json_t *peer_recv(struct peer *p)
 {
-	long long deadline = proc_now_ms() + 20000;
+	long long deadline = clock_now_ms() + 20000;
 
 	for (;;) {
 		char *nl = memchr(p->rx.ptr, '\n', p->rx.len);
@@ -99,7 +100,7 @@ static json_t *peer_recv(struct peer *p)
 			return msg;
 		}
 		struct pollfd fd = {p->proc.out_fd, POLLIN, 0};
-		assert_true(proc_now_ms() < deadline);
+		assert_true(clock_now_ms() < deadline);
 		poll(&fd, 1, 200);
 		assert_true(proc_read(&p->proc.out_fd, &p->rx, 65536) >= 0);
 	}
