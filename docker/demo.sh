@@ -36,8 +36,10 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/dockerbump-demo.XXXXXX")
 export XDG_CACHE_HOME=$work/cache
 pids=()
 dockerd_pid=
+tagged=() # the registry-named tags this demo added to the engine's images
 cleanup() {
 	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+	for t in "${tagged[@]}"; do docker rmi "$t" >/dev/null 2>&1 || true; done
 	if [ -n "$dockerd_pid" ]; then
 		kill "$dockerd_pid" 2>/dev/null || true
 		for _ in $(seq 1 30); do kill -0 "$dockerd_pid" 2>/dev/null || break; sleep 1; done
@@ -83,6 +85,7 @@ if [ "$verify" != off ]; then
 		DOCKERBUMP_TEST_IMAGE_BROKEN=demisto/python3:$broken bash "$top/tests/images/build.sh" old new broken
 	for t in $old $new $broken; do
 		docker tag "demisto/python3:$t" "$reg/demisto/python3:$t"
+		tagged+=("$reg/demisto/python3:$t")
 		docker push -q "$reg/demisto/python3:$t" >/dev/null
 	done
 	echo "pushed demisto/python3:{$old,$new,$broken}; $broken lacks the yaml module"

@@ -16,4 +16,11 @@ done
 if ! grep -q "verify off" "$tmp/demo.out"; then
 	grep -q "verify-failed" "$tmp/demo.out" || fail "the demo shows no blocked bump"
 fi
+# The demo removes the registry-named tags it added to the engine's images.
+port=$(sed -n 's/.*starting a registry on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$tmp/demo.out")
+[ -n "$port" ] || fail "the demo output does not name its registry"
+if [ "${DOCKERBUMP_TEST_NO_DOCKER:-0}" != 1 ] && docker info >/dev/null 2>&1; then
+	left=$(docker images --format '{{.Repository}}:{{.Tag}}' | grep -F "127.0.0.1:$port/" || true)
+	[ -z "$left" ] || fail "the demo left these tags behind: $left"
+fi
 echo "demo: ok"
