@@ -1,7 +1,7 @@
 /*
  * Pushing the bot's branches to a remote.
  *
- *	struct gitpush_ref refs[] = { { .branch = "dockerbump/demisto-python3-batch-1" }, ... };
+ *	struct gitpush_ref refs[] = { { .branch = "dockerbump/group-17" }, ... };
  *	rc = gitpush(repo, &(struct gitpush_opts){ .remote = "origin",
  *	                                            .branch_prefix = "dockerbump/" },
  *	             refs, nr, &err);
@@ -36,7 +36,7 @@
  * branch that does not exist locally); DB_EUSAGE for a branch outside the prefix; DB_EAUTH
  * when no credential was accepted; DB_ENET for transport failures; DB_ECONFLICT when the
  * remote rejected a ref, naming the first rejected ref and the remote's reason, e.g.
- *	push of 'refs/heads/dockerbump/demisto-python3-batch-1' to '/tmp/r.git' rejected:
+ *	push of 'refs/heads/dockerbump/group-17' to '/tmp/r.git' rejected:
  *	pre-receive hook declined (remote: "no bot pushes on Fridays")
  * The results of every ref are filled in whatever the return code. With no refs, the remote is
  * checked (a name, a repository path, a URL) but not contacted.

@@ -261,26 +261,6 @@ static int branch_name_is_valid(const char *name)
 	return valid;
 }
 
-int gitrepo_branch_name(struct buf *out, const char *prefix, const char *image, unsigned n,
-                        struct db_err *err)
-{
-	size_t start = out->len;
-	const char *p;
-
-	if (!*prefix)
-		return db_err_set(err, DB_EUSAGE, "the branch prefix is empty");
-	buf_adds(out, prefix);
-	for (p = image; *p; p++)
-		buf_addch(out, *p == '/' ? '-' : *p);
-	buf_addf(out, "-batch-%u", n);
-	if (!*image || !branch_name_is_valid(out->ptr + start)) {
-		buf_setlen(out, start);
-		return db_err_set(err, DB_EPARSE, "image '%s' does not make a valid branch name",
-		                  image);
-	}
-	return 0;
-}
-
 void gitrepo_commit_release(struct gitrepo_commit *c)
 {
 	free(c->ref);

@@ -14,7 +14,6 @@
  *	gitrepo_resolve_base(&base, repo, cfg.git.base, cfg.git.remote, &err);
  *	gitrepo_read_file(&meta, repo, &base.id, "Packs/X/pack_metadata.json", cap, &err);
  *	... plan, rewrite, verify ...
- *	gitrepo_branch_name(&name, cfg.git.branch_prefix, "demisto/python3", 1, &err);
  *	gitrepo_build_commit(&c, repo, &(struct gitrepo_commit_spec){ ... }, &err);	// objects
  *	gitrepo_update_branch(repo, &c, &err);						// the ref
  *	... gitpush(); for every ref it did not leave pushed or up to date (rejected, or the
@@ -152,14 +151,6 @@ int gitrepo_is_shallow(struct gitrepo *repo);
  */
 int gitrepo_read_file(struct buf *out, struct gitrepo *repo, const git_oid *commit,
                       const char *path, size_t cap, struct db_err *err);
-
-/*
- * The branch name of batch `n` of `image`: "<prefix><image with '/' as '-'>-batch-<n>", e.g.
- * "dockerbump/demisto-python3-batch-1". Appended to `out`. DB_EPARSE when the result is not a
- * valid branch name (the image name comes from untrusted data).
- */
-int gitrepo_branch_name(struct buf *out, const char *prefix, const char *image, unsigned n,
-                        struct db_err *err);
 
 /* One file of a commit: `path` is '/'-separated from the top of the tree. Borrowed. */
 struct gitrepo_change {

@@ -20,8 +20,8 @@
 #include "gittest.h"
 
 #define PREFIX  "dockerbump/"
-#define BRANCH  "dockerbump/demisto-python3-batch-1"
-#define BRANCH2 "dockerbump/demisto-python-batch-1"
+#define BRANCH  "dockerbump/group-17"
+#define BRANCH2 "dockerbump/group-3"
 #define REF     "refs/heads/" BRANCH
 
 /*

@@ -12,7 +12,7 @@
 #include "gittest.h"
 
 #define PREFIX "dockerbump/"
-#define BRANCH "dockerbump/demisto-python3-batch-1"
+#define BRANCH "dockerbump/group-1"
 
 static const char s_yml[] = "dockerimage: demisto/python3:3.11.10.113941\n";
 static const char rn_md[] = "#### Scripts\n\n##### S\n\n- Updated the Docker image to: "
@@ -216,29 +216,6 @@ static void test_read_file(void **state)
 	assert_int_equal(gitrepo_read_file(&b, fx->t.repo, base, "README.md", 3, &err), DB_ETOOBIG);
 	assert_int_equal(b.len, 0);
 	buf_release(&b);
-}
-
-static void test_branch_name(void **state)
-{
-	struct db_err err = DB_ERR_INIT;
-	struct buf b = BUF_INIT;
-	(void)state;
-
-	git_libgit2_init();
-	assert_int_equal(gitrepo_branch_name(&b, PREFIX, "demisto/python3", 1, &err), 0);
-	assert_string_equal(b.ptr, BRANCH);
-	buf_reset(&b);
-	assert_int_equal(gitrepo_branch_name(&b, "bot-", "demisto/py3-tools", 12, &err), 0);
-	assert_string_equal(b.ptr, "bot-demisto-py3-tools-batch-12");
-	buf_reset(&b);
-	assert_int_equal(gitrepo_branch_name(&b, PREFIX, "demisto/a..b", 1, &err), DB_EPARSE);
-	assert_string_equal(b.ptr, "");
-	db_err_clear(&err);
-	assert_int_equal(gitrepo_branch_name(&b, PREFIX, "demisto/x:y", 1, &err), DB_EPARSE);
-	db_err_clear(&err);
-	assert_int_equal(gitrepo_branch_name(&b, "", "demisto/python3", 1, &err), DB_EUSAGE);
-	buf_release(&b);
-	git_libgit2_shutdown();
 }
 
 /*
@@ -814,7 +791,7 @@ static void batch_specs(struct fx *fx, struct gitrepo_commit_spec *specs,
 {
 	int i;
 	for (i = 0; i < NBATCH; i++) {
-		snprintf(names[i], sizeof(names[i]), PREFIX "demisto-python3-batch-%d", i + 1);
+		snprintf(names[i], sizeof(names[i]), PREFIX "group-%d", i + 1);
 		snprintf(yml[i], sizeof(yml[i]), "dockerimage: demisto/python3:3.11.10.%d\n", i);
 		v[i][0] =
 		    (struct gitrepo_change){"Packs/A/Scripts/S/S.yml", yml[i], strlen(yml[i])};
@@ -993,7 +970,6 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_open, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_resolve_base, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_read_file, setup, teardown),
-	    cmocka_unit_test(test_branch_name),
 	    cmocka_unit_test_setup_teardown(test_commit_leaves_work_tree_alone, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_idempotent_and_rebuilt, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_upstream_adopted, setup, teardown),
