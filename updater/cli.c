@@ -73,12 +73,6 @@ static const struct cli_command commands[] = {
      "example:\n  source <(dockerbump completion bash)\n"},
 };
 
-const struct cli_command *cli_commands(size_t *nr)
-{
-	*nr = sizeof(commands) / sizeof(commands[0]);
-	return commands;
-}
-
 const struct cli_command *cli_find_command(const char *name)
 {
 	size_t i;

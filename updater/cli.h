@@ -55,8 +55,6 @@ struct cli_command {
 	const char *tail;     /* exit statuses and examples */
 };
 
-/* The commands, in --help order; `*nr` gets their number. */
-const struct cli_command *cli_commands(size_t *nr);
 /* NULL when `name` is not a command. */
 const struct cli_command *cli_find_command(const char *name);
 

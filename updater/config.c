@@ -46,24 +46,6 @@ const char *strategy_name(enum strategy s)
 	return strategy_names[s];
 }
 
-int strategy_parse(enum strategy *out, const char *s)
-{
-	int i = lookup(strategy_names, s);
-	if (i < 0)
-		return -1;
-	*out = (enum strategy)i;
-	return 0;
-}
-
-int verify_level_parse(enum verify_level *out, const char *s)
-{
-	int i = lookup(level_names, s);
-	if (i < 0)
-		return -1;
-	*out = (enum verify_level)i;
-	return 0;
-}
-
 const char *pr_provider_name(enum pr_provider p)
 {
 	return provider_names[p];

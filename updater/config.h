@@ -42,8 +42,6 @@ enum verify_level { VERIFY_OFF = 0, VERIFY_COMPILE, VERIFY_LOAD, VERIFY_TESTS };
 enum pr_provider { PR_NONE = 0, PR_GITHUB, PR_GITLAB };
 
 const char *strategy_name(enum strategy s);
-int strategy_parse(enum strategy *out, const char *s);
-int verify_level_parse(enum verify_level *out, const char *s);
 const char *pr_provider_name(enum pr_provider p);
 
 /* The commands, as a bit mask in the settings table (which commands take a flag). */

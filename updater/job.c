@@ -161,15 +161,6 @@ int job_registry(struct registry_client **out, struct job *job, struct db_err *e
 	return ret;
 }
 
-const struct taglist *job_tags(const struct job *job, const char *image)
-{
-	size_t i;
-	for (i = 0; i < job->nr_tags; i++)
-		if (job->tags[i]->image && !strcmp(job->tags[i]->image, image))
-			return job->tags[i];
-	return NULL;
-}
-
 /* --image names that match no item: a warning, with the closest image in the repository. */
 static void warn_unmatched_images(const struct job *job)
 {

@@ -54,7 +54,5 @@ int job_registry(struct registry_client **out, struct job *job, struct db_err *e
  * returned (after everything was resolved). Warns when --image matched nothing.
  */
 int job_resolve_targets(struct job *job, struct db_err *err);
-/* The tags job_resolve_targets() read for `image`, or NULL; borrowed. */
-const struct taglist *job_tags(const struct job *job, const char *image);
 
 #endif

@@ -146,12 +146,6 @@ void registry_client_free(struct registry_client *rc)
 	free(rc);
 }
 
-void registry_client_set_budget(struct registry_client *rc, long seconds)
-{
-	if (seconds > 0)
-		rc->budget_ms = seconds * 1000;
-}
-
 const char *registry_url(const struct registry_client *rc)
 {
 	return rc->conn.url;

@@ -25,8 +25,8 @@
  * it included) is skipped with a warning naming the URL, and the others are kept.
  *
  * Time: every request, retry and wait for one image (login, token, pages, digest) shares one
- * budget, 4 x registry.timeout_s (2 minutes by default) unless registry_client_set_budget()
- * says otherwise, so a slow or slow-loris registry holds an image that long at most. A
+ * budget, registry.budget_s (by default 4 x registry.timeout_s, 2 minutes), so a slow or
+ * slow-loris registry holds an image that long at most. A
  * registry that refuses connections or whose name does not resolve is tried twice, and the
  * message says to check registry.url or use --offline.
  *
@@ -91,8 +91,6 @@ struct registry_client_opts {
 int registry_client_new(struct registry_client **out, const struct config *cfg,
                         const struct registry_client_opts *opts, struct db_err *err);
 void registry_client_free(struct registry_client *rc);
-/* The time budget of one image (every request, retry and wait), in seconds (> 0). */
-void registry_client_set_budget(struct registry_client *rc, long seconds);
 
 /* Every tag of `image` (e.g. "demisto/python3"; "python" means "library/python" on the hub),
  * sorted newest first (taglist_sort()); `*out` belongs to the caller (taglist_free()). Safe to

@@ -11,12 +11,6 @@
 #include "updater/report.h"
 #include "common/banned.h"
 
-const char *rollout_action_name(enum rollout_action a)
-{
-	static const char *const names[] = {"none", "open", "update", "wait"};
-	return names[a];
-}
-
 void rollout_init(struct rollout *ro, const struct config *cfg, long long now)
 {
 	memset(ro, 0, sizeof(*ro));

@@ -72,7 +72,6 @@ enum rollout_action {
 	ROLLOUT_ACT_UPDATE,   /* its open pull request is brought up to date in place */
 	ROLLOUT_ACT_WAIT,     /* no free slot tonight: its items wait */
 };
-const char *rollout_action_name(enum rollout_action a);
 
 /* What the rollout knows of one image, for the report and the dashboard. */
 struct rollout_image {
