@@ -135,9 +135,9 @@ static int canary_of(const struct item *items, size_t nr, const char *image)
 }
 
 /*
- * Whether every item of the canary on `image` is already on `tag` itself in the base (a tag it
- * went past is not held: nobody ran it). Every shard sees the canary's items (another shard's are
- * scanned, only skipped), so every shard decides the same.
+ * Whether every item of the canary on `image` is already on `tag` or newer in the base. Every
+ * shard sees the canary's items (another shard's are scanned, only skipped), so every shard
+ * decides the same.
  */
 static int canary_holds(const struct item *items, size_t nr, const char *image, int canary,
                         const char *tag)
@@ -150,7 +150,7 @@ static int canary_holds(const struct item *items, size_t nr, const char *image, 
 		    !eligible(it))
 			continue;
 		seen++;
-		if (!it->tag || strcmp(it->tag, tag))
+		if (!it->tag || tagver_is_upgrade(it->tag, tag))
 			return 0;
 	}
 	return seen > 0;

@@ -21,9 +21,8 @@
  *     else the first group (in rollout order) with a pending item of I.
  *   - A tag T of I is *released* once a bot pull request carrying I:T was merged at least
  *     `rollout.cadence_hours` ago (only the canary is ever proposed an unreleased tag, so such
- *     a merge is the canary's), or when every item of the canary is already on T itself in the
- *     base (bumped by hand). A tag the canary went past (T1 and T2 the same day, the canary
- *     merged T2) is never released by the canary running T2: the others wait for T2.
+ *     a merge is the canary's), or when the canary's items are already on T or newer in the
+ *     base (bumped by hand).
  *   - The canary's items keep the newest tag the strategy picks; every other item is
  *     retargeted to the best *released* tag for it. An item with nothing released to move to
  *     is `waiting`. Before any tag is released, only the canary is proposed anything.

@@ -555,9 +555,8 @@ def released_by(ctx, st, image, tag, now):
 
 
 def canary_holds(ctx, reps, canary, image, tag):
-    """Whether every item of the canary group on `image` is on `tag` itself in the base (its
-    items as the shards' reports say, each in its own shard). A tag the canary went past is
-    not held: nobody ran it."""
+    """Whether every item of the canary group on `image` is on `tag` or newer in the base
+    (its items as the shards' reports say, each in its own shard)."""
     if not canary:
         return False
     g = branch_group(ctx, canary)
@@ -565,7 +564,7 @@ def canary_holds(ctx, reps, canary, image, tag):
     froms = [it.get("from") for it in rep["items"]
              if it.get("image") == image and it.get("pack") and group_of(ctx, it["pack"]) == g
              and it["status"] in ("bumped", "up-to-date", "waiting", "declined")]
-    return bool(froms) and all(f == tag for f in froms)
+    return bool(froms) and all(tagkey(f) >= tagkey(tag) for f in froms)
 
 
 def check(ctx, night):
@@ -612,8 +611,8 @@ def check(ctx, night):
         carried_by[p["number"]] = pairs
         # A tag reaches a group other than the image's canary only once released: by the
         # canary's pull request carrying it, merged at least cadence_hours ago; a tag no
-        # pull request of the canary ever carried, only when every canary item runs it in the
-        # base (rollout.h: a canary bumped by hand), never because the canary went past it.
+        # pull request of the canary ever carried, only when every canary item runs it or
+        # newer in the base (rollout.h: a canary bumped by hand).
         for image, tag in sorted(pairs):
             canary = canary_of.get(image)
             if p["head"] == canary:
@@ -809,8 +808,8 @@ def summary(ctx):
     for n, number, image, tag in j["skipped_released"]:
         skipped.setdefault((image, tag), set()).add((n, number))
     for (image, tag), seen in sorted(skipped.items()):
-        print("month: %s:%s, which no canary pull request carried (the canary runs it, bumped "
-              "by hand), was proposed on nights %s by %d pull requests" % (
+        print("month: %s:%s, which no canary pull request carried (the canary went past it "
+              "to a newer tag), was proposed on nights %s by %d pull requests" % (
                   image, tag, ",".join(str(n) for n in sorted({x[0] for x in seen})),
                   len({x[1] for x in seen})))
     for e in j["edits"]:
