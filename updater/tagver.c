@@ -131,7 +131,7 @@ void tagtime_format(char *out, size_t n, const struct timespec *t)
 		size_t len;
 		snprintf(frac, sizeof(frac), ".%09ld", t->tv_nsec);
 		len = strlen(frac);
-		while (frac[len - 1] == '0')
+		while (len > 2 && frac[len - 1] == '0')
 			frac[--len] = '\0';
 	}
 	snprintf(out, n, "%04d-%02d-%02dT%02d:%02d:%02d%sZ", tm.tm_year + 1900, tm.tm_mon + 1,
